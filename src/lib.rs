@@ -1,1 +1,50 @@
-//! Placeholder.
+//! serverless-adapter: run ordinary web applications on AWS Lambda.
+//!
+//! Compose a function from four parts — a framework (your app), adapters (event sources),
+//! a handler (buffered or streamed answers) and a resolver (what Lambda is told on failure):
+//!
+//! ```no_run
+//! use axum::{routing::get, Router};
+//! use serverless_adapter::adapters::ApiGatewayV2Adapter;
+//! use serverless_adapter::handlers::DefaultHandler;
+//! use serverless_adapter::ServerlessAdapter;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), serverless_adapter::Error> {
+//!     let app = Router::new().route("/", get(|| async { "ok" }));
+//!     ServerlessAdapter::new(app)
+//!         .handler(DefaultHandler)
+//!         .adapter(ApiGatewayV2Adapter)
+//!         .build()
+//!         .await
+//! }
+//! ```
+//!
+//! # Feature flags
+//! - `handlers` (default): [`handlers`], the buffered and streaming handlers.
+//! - `adapters` (default): [`adapters`], the event sources.
+//! - `resolvers` (default): [`resolvers`].
+//! - `axum` (default): [`axum`], extractors for axum apps.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub use serverless_adapter_core::*;
+
+/// The core crate, for plugin authors.
+pub use serverless_adapter_core as core;
+
+#[cfg(feature = "handlers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "handlers")))]
+pub use serverless_adapter_handlers as handlers;
+
+#[cfg(feature = "adapters")]
+#[cfg_attr(docsrs, doc(cfg(feature = "adapters")))]
+pub use serverless_adapter_adapters as adapters;
+
+#[cfg(feature = "resolvers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "resolvers")))]
+pub use serverless_adapter_resolvers as resolvers;
+
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use serverless_adapter_axum as axum;

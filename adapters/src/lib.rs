@@ -1,1 +1,17 @@
-//! Placeholder.
+//! Event adapters for serverless-adapter: each turns one event source's events into HTTP
+//! requests for the app and the app's responses into the answer that source expects.
+//!
+//! One cargo feature per event source:
+//! - `api-gateway-v2` (default): [`aws::api_gateway_v2::ApiGatewayV2Adapter`], API Gateway HTTP
+//!   APIs (payload 2.0) and Lambda Function URLs.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod aws;
+pub mod common;
+
+#[cfg(test)]
+mod fixtures;
+
+#[cfg(feature = "api-gateway-v2")]
+pub use aws::api_gateway_v2::ApiGatewayV2Adapter;

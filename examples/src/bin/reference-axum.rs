@@ -1,0 +1,26 @@
+//! The reference app as a Lambda function, served in process by axum.
+//!
+//! Run with: `cargo run --release -p serverless-adapter-emulator -- serve --example reference-axum`
+//!
+//! `AWS_LWA_INVOKE_MODE` picks the handler: `buffered` (default) or `response_stream`.
+
+use serverless_adapter::adapters::ApiGatewayV2Adapter;
+use serverless_adapter::handlers::DefaultHandler;
+use serverless_adapter::{init_failed, Error, ServerlessAdapter};
+use serverless_adapter_examples::{app, logging};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    logging::init();
+    let function = ServerlessAdapter::new(app::router()).adapter(ApiGatewayV2Adapter);
+    let mode = std::env::var("AWS_LWA_INVOKE_MODE")
+        .unwrap_or_default()
+        .to_lowercase();
+    match mode.as_str() {
+        "" | "buffered" => function.handler(DefaultHandler).build().await,
+        other => Err(init_failed(Error::config(format!(
+            "AWS_LWA_INVOKE_MODE must be `buffered` or `response_stream`, got {other:?}"
+        )))
+        .await),
+    }
+}
