@@ -97,10 +97,7 @@ pub(super) fn to_request(
         Some(body) => decode_event_body(body, event.is_base64_encoded)?,
         None => bytes::Bytes::new(),
     };
-    let can_stream = context
-        .domain_name
-        .as_deref()
-        .is_some_and(|domain| domain.contains(".lambda-url."));
+    let can_stream = context.domain_name.as_deref().is_some_and(is_function_url_domain);
 
     let mut request = RequestParts {
         method,
@@ -113,4 +110,13 @@ pub(super) fn to_request(
         .extensions_mut()
         .insert(RequestContext::new(NAME, context_json));
     Ok((request, can_stream))
+}
+
+/// Whether an event came from a Function URL (which can receive a stream) rather than an API
+/// Gateway HTTP API (which cannot): Function URL domains are `<id>.lambda-url.<region>.on.aws`;
+/// local emulators (cargo-lambda's) use `localhost` or a loopback address, which no API Gateway
+/// event carries.
+fn is_function_url_domain(domain: &str) -> bool {
+    let host = domain.rsplit_once(':').map_or(domain, |(host, _)| host);
+    domain.contains(".lambda-url.") || matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }

@@ -226,3 +226,19 @@ fn binary_and_compressed_answers_are_base64() {
     assert_eq!(empty["body"], "");
     assert_eq!(empty["statusCode"], 204);
 }
+
+#[test]
+fn function_urls_are_told_apart_from_http_apis() {
+    for (domain, streams) in [
+        ("abc.lambda-url.us-east-1.on.aws", true),
+        ("localhost", true),
+        ("127.0.0.1:9000", true),
+        ("id.execute-api.us-east-1.amazonaws.com", false),
+        ("api.example.com", false),
+    ] {
+        let event = format!(
+            r#"{{"version":"2.0","rawPath":"/","requestContext":{{"domainName":"{domain}","http":{{"method":"GET"}}}}}}"#
+        );
+        assert_eq!(decode_http(event.as_bytes()).can_stream, streams, "{domain}");
+    }
+}

@@ -1,0 +1,109 @@
+//! Shared support for the end-to-end tests: free ports, child processes that are always
+//! stopped, and a small HTTP client.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// A free port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process in its own process group, killed (group and all) when dropped.
+pub struct ChildGuard(pub Child);
+
+impl ChildGuard {
+    /// Spawns `command` in a new process group.
+    pub fn spawn(mut command: Command) -> Self {
+        use std::os::unix::process::CommandExt as _;
+        command.process_group(0).stdin(Stdio::null());
+        Self(command.spawn().expect("the process starts"))
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let pgid = self.0.id() as i32;
+        // SAFETY-free: libc::kill is a plain syscall wrapper; the group is ours.
+        kill_group(pgid);
+        let _ = self.0.wait();
+    }
+}
+
+fn kill_group(pgid: i32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .status();
+}
+
+/// Waits until something accepts connections on `port`, up to `limit`.
+pub fn wait_for_port(port: u16, limit: Duration) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < limit,
+            "nothing listens on port {port} after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A decoded HTTP response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// Sends a request and reads the whole answer.
+pub async fn send(request: http::Request<Full<Bytes>>) -> Reply {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = tokio::time::timeout(Duration::from_secs(20), client.request(request))
+        .await
+        .expect("answered in time")
+        .expect("the request succeeds");
+    let (head, body) = response.into_parts();
+    let body = body.collect().await.expect("the whole body").to_bytes();
+    Reply {
+        status: head.status.as_u16(),
+        headers: head.headers,
+        body,
+    }
+}
+
+/// `GET url`.
+pub async fn get(url: &str) -> Reply {
+    send(http::Request::get(url).body(Full::default()).unwrap()).await
+}
