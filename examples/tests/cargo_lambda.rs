@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use support::{free_port, get, send, wait_for_port, ChildGuard};
+use support::{assert_events_spread, free_port, get, send, stream, wait_for_port, ChildGuard};
 
 fn cargo_lambda_watch(port: u16) -> ChildGuard {
     let mut command = Command::new("cargo-lambda");
@@ -45,8 +45,7 @@ fn function(port: u16, mode: &str) -> ChildGuard {
     ChildGuard::spawn(command)
 }
 
-#[tokio::test]
-async fn function_url_requests_through_cargo_lambda() {
+fn require_cargo_lambda() {
     assert!(
         Command::new("cargo-lambda")
             .args(["lambda", "--version"])
@@ -54,6 +53,11 @@ async fn function_url_requests_through_cargo_lambda() {
             .is_ok_and(|o| o.status.success()),
         "cargo-lambda is not installed: `pip install cargo-lambda` (the CI script does)"
     );
+}
+
+#[tokio::test]
+async fn function_url_requests_through_cargo_lambda() {
+    require_cargo_lambda();
     let port = free_port();
     let _emulator = cargo_lambda_watch(port);
     let _function = function(port, "buffered");
@@ -86,4 +90,39 @@ async fn function_url_requests_through_cargo_lambda() {
 
     let missing = get(&format!("{base}/status/404")).await;
     assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn streamed_events_arrive_as_produced_through_cargo_lambda() {
+    require_cargo_lambda();
+    let port = free_port();
+    let _emulator = cargo_lambda_watch(port);
+    let _function = function(port, "response_stream");
+    let base = format!("http://127.0.0.1:{port}/lambda-url/_");
+
+    let streamed = stream(
+        http::Request::get(format!("{base}/stream?chunks=5&interval_ms=150&size=32"))
+            .body(Full::default())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(streamed.status, 200);
+    assert_eq!(streamed.headers["content-type"], "text/event-stream");
+    assert!(streamed.error.is_none(), "{:?}", streamed.error);
+    assert_events_spread(&streamed, 5, Duration::from_millis(100));
+
+    // The same function still answers plain requests, streamed.
+    let root = get(&format!("{base}/")).await;
+    assert_eq!((root.status, &root.body[..]), (200, &b"ok"[..]));
+    let binary = get(&format!("{base}/bytes?size=300000")).await;
+    assert_eq!(binary.status, 200);
+    assert_eq!(binary.body.len(), 300_000);
+    assert!(
+        binary
+            .body
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == (i % 251) as u8),
+        "byte-exact, no base64"
+    );
 }

@@ -5,7 +5,7 @@
 //! `AWS_LWA_INVOKE_MODE` picks the handler: `buffered` (default) or `response_stream`.
 
 use serverless_adapter::adapters::ApiGatewayV2Adapter;
-use serverless_adapter::handlers::DefaultHandler;
+use serverless_adapter::handlers::{AwsStreamHandler, DefaultHandler};
 use serverless_adapter::{init_failed, Error, ServerlessAdapter};
 use serverless_adapter_examples::{app, logging};
 
@@ -18,6 +18,7 @@ async fn main() -> Result<(), Error> {
         .to_lowercase();
     match mode.as_str() {
         "" | "buffered" => function.handler(DefaultHandler).build().await,
+        "response_stream" => function.handler(AwsStreamHandler).build().await,
         other => Err(init_failed(Error::config(format!(
             "AWS_LWA_INVOKE_MODE must be `buffered` or `response_stream`, got {other:?}"
         )))

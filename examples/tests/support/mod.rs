@@ -107,3 +107,97 @@ pub async fn send(request: http::Request<Full<Bytes>>) -> Reply {
 pub async fn get(url: &str) -> Reply {
     send(http::Request::get(url).body(Full::default()).unwrap()).await
 }
+
+/// A response read frame by frame, with the time each frame arrived.
+#[derive(Debug)]
+pub struct Streamed {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub started: Instant,
+    pub frames: Vec<(Instant, Bytes)>,
+    /// The body's error, if it ended abnormally.
+    pub error: Option<String>,
+}
+
+impl Streamed {
+    pub fn body(&self) -> Vec<u8> {
+        self.frames
+            .iter()
+            .flat_map(|(_, b)| b.iter().copied())
+            .collect()
+    }
+}
+
+/// Sends a request and reads the answer frame by frame.
+pub async fn stream(request: http::Request<Full<Bytes>>) -> Streamed {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let started = Instant::now();
+    let response = tokio::time::timeout(Duration::from_secs(20), client.request(request))
+        .await
+        .expect("answered in time")
+        .expect("the request succeeds");
+    let (head, mut body) = response.into_parts();
+    let mut frames = Vec::new();
+    let mut error = None;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), body.frame())
+            .await
+            .expect("frames in time")
+        {
+            None => break,
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    if !data.is_empty() {
+                        frames.push((Instant::now(), data));
+                    }
+                }
+            }
+            Some(Err(err)) => {
+                error = Some(err.to_string());
+                break;
+            }
+        }
+    }
+    Streamed {
+        status: head.status.as_u16(),
+        headers: head.headers,
+        started,
+        frames,
+        error,
+    }
+}
+
+/// Splits a server-sent-event body into its events' texts.
+pub fn sse_events(body: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(body)
+        .split_terminator("\n\n")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Asserts that the frames holding the SSE events arrived at least `gap` apart, event by event.
+pub fn assert_events_spread(streamed: &Streamed, events: usize, gap: Duration) {
+    // Map each event to the arrival time of the frame that completed it.
+    let mut arrivals = Vec::new();
+    let mut seen = 0usize;
+    for (at, data) in &streamed.frames {
+        let count = data.windows(2).filter(|w| w == b"\n\n").count();
+        for _ in 0..count {
+            arrivals.push(*at);
+            seen += 1;
+        }
+    }
+    assert_eq!(
+        seen,
+        events,
+        "events in {:?}",
+        String::from_utf8_lossy(&streamed.body())
+    );
+    for pair in arrivals.windows(2) {
+        let spacing = pair[1].duration_since(pair[0]);
+        assert!(
+            spacing >= gap,
+            "events arrived {spacing:?} apart, expected at least {gap:?}"
+        );
+    }
+}
