@@ -1,0 +1,719 @@
+//! The Runtime API, the Function URL and the invoke endpoint, driven by a minimal function
+//! running as a task of the test, over real sockets.
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{function_loop, Rt, HTTP_CT, LIMIT, NULS};
+use serde_json::{json, Value};
+use serverless_adapter_emulator::{
+    Emulator, EmulatorBuilder, EmulatorError, InvokeMode, InvokeOptions, Outcome, StreamEvent,
+};
+use tokio::time::timeout;
+
+#[test]
+fn child_entry() {
+    common::child_entry();
+}
+
+/// Starts an emulator whose function is the test's minimal function loop.
+async fn with_function(builder: EmulatorBuilder) -> (Emulator, tokio::task::JoinHandle<()>) {
+    let emu = builder.quiet(true).start().await.unwrap();
+    let task = tokio::spawn(function_loop(Rt::new(emu.runtime_api())));
+    emu.wait_ready(Duration::from_secs(10)).await.unwrap();
+    (emu, task)
+}
+
+async fn stop(emu: Emulator, task: tokio::task::JoinHandle<()>) {
+    task.abort();
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buffered_invoke_and_next_headers() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder().function_name("f1")).await;
+        let event = r#"{"action":"echo","x":1}"#;
+        let inv = emu.invoke(event).await.unwrap();
+        assert_eq!(inv.outcome, Outcome::Buffered(Bytes::from(event)));
+        assert_eq!(&inv.raw[..], event.as_bytes());
+        assert!(!inv.is_error());
+
+        let opts = InvokeOptions {
+            client_context: Some(r#"{"client":{"app_title":"t"}}"#.into()),
+            cognito_identity: Some(r#"{"identity_id":"i"}"#.into()),
+            trace_id: None,
+        };
+        let inv = emu
+            .invoke_with(r#"{"action":"headers"}"#, opts)
+            .await
+            .unwrap();
+        let h: Value = inv.json().unwrap();
+        assert_eq!(h["lambda-runtime-aws-request-id"], inv.request_id.as_str());
+        assert_eq!(
+            h["lambda-runtime-invoked-function-arn"],
+            "arn:aws:lambda:us-east-1:123456789012:function:f1"
+        );
+        assert!(h["lambda-runtime-trace-id"]
+            .as_str()
+            .unwrap()
+            .starts_with("Root=1-"));
+        assert_eq!(
+            h["lambda-runtime-client-context"],
+            r#"{"client":{"app_title":"t"}}"#
+        );
+        assert_eq!(
+            h["lambda-runtime-cognito-identity"],
+            r#"{"identity_id":"i"}"#
+        );
+        let deadline: u64 = h["lambda-runtime-deadline-ms"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        assert!(
+            deadline > now && deadline <= now + 31_000,
+            "deadline {deadline} now {now}"
+        );
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn function_url_buffered_answer() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder()).await;
+        let resp = emu.get("/hello").await.unwrap();
+        assert_eq!(resp.status, 200);
+        assert!(resp.complete());
+        assert_eq!(resp.text(), "hello");
+        assert_eq!(resp.header("content-type"), Some("text/plain"));
+        assert_eq!(resp.header_all("x-multi"), vec!["one", "two"]);
+        assert_eq!(
+            resp.header_all("set-cookie"),
+            vec!["a=1; Path=/", "b=2; Path=/"]
+        );
+        assert!(resp.header("x-amzn-requestid").is_some());
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn function_url_event_shape() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder()).await;
+        // The function echoes the event: a plain JSON answer comes back as a 200 JSON body.
+        let req = http::Request::post("/echo/hello%20there?a=1&a=2&b=x%2By&empty")
+            .header("cookie", "c1=v1; c2=v2")
+            .header("x-multi", "one")
+            .header("x-multi", "two")
+            .header("X-Upper", "Value")
+            .header("user-agent", "emu-test")
+            .header("content-type", "application/octet-stream")
+            .body(Bytes::from_static(&[0xff, 0x00, 0x01]))
+            .unwrap();
+        let resp = emu.request(req).await.unwrap().collect().await;
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.header("content-type"), Some("application/json"));
+        let ev: Value = serde_json::from_slice(&resp.body()).unwrap();
+        assert_eq!(ev["version"], "2.0");
+        assert_eq!(ev["routeKey"], "$default");
+        assert_eq!(ev["rawPath"], "/echo/hello%20there");
+        assert_eq!(ev["rawQueryString"], "a=1&a=2&b=x%2By&empty");
+        assert_eq!(ev["queryStringParameters"]["a"], "1,2");
+        assert_eq!(ev["queryStringParameters"]["b"], "x+y");
+        assert_eq!(ev["cookies"], json!(["c1=v1", "c2=v2"]));
+        assert_eq!(ev["headers"]["x-multi"], "one,two");
+        assert_eq!(ev["headers"]["x-upper"], "Value");
+        assert!(ev["headers"].get("cookie").is_none());
+        assert_eq!(ev["isBase64Encoded"], true);
+        assert_eq!(ev["body"], "/wAB");
+        let rc = &ev["requestContext"];
+        assert_eq!(rc["http"]["method"], "POST");
+        assert_eq!(rc["http"]["path"], "/echo/hello%20there");
+        assert_eq!(rc["http"]["sourceIp"], "127.0.0.1");
+        assert_eq!(rc["http"]["userAgent"], "emu-test");
+        assert_eq!(rc["http"]["protocol"], "HTTP/1.1");
+        assert_eq!(rc["stage"], "$default");
+        assert_eq!(rc["requestId"], resp.header("x-amzn-requestid").unwrap());
+        let domain = rc["domainName"].as_str().unwrap();
+        assert_eq!(
+            domain,
+            format!(
+                "{}.lambda-url.us-east-1.on.aws",
+                rc["domainPrefix"].as_str().unwrap()
+            )
+        );
+        assert!(rc["timeEpoch"].as_u64().unwrap() > 1_600_000_000_000);
+        assert!(rc["time"].as_str().unwrap().ends_with(" +0000"));
+
+        // A text body stays text.
+        let req = http::Request::post("/echo")
+            .header("content-type", "application/json")
+            .body(Bytes::from_static(br#"{"k":"v"}"#))
+            .unwrap();
+        let resp = emu.request(req).await.unwrap().collect().await;
+        let ev: Value = serde_json::from_slice(&resp.body()).unwrap();
+        assert_eq!(ev["isBase64Encoded"], false);
+        assert_eq!(ev["body"], r#"{"k":"v"}"#);
+        assert!(ev.get("queryStringParameters").is_none());
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn function_url_streams_chunks_as_they_arrive() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder()).await;
+        let req = http::Request::get("/stream?chunks=4&interval_ms=100")
+            .body(Bytes::new())
+            .unwrap();
+        let mut resp = emu.request(req).await.unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.headers["content-type"], "text/event-stream");
+        assert_eq!(resp.headers["set-cookie"], "s=1");
+        let mut chunks = Vec::new();
+        while let Some(c) = resp.chunk().await.unwrap() {
+            chunks.push(c);
+        }
+        let texts: Vec<String> = chunks
+            .iter()
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .collect();
+        assert_eq!(
+            texts,
+            vec!["data: 0\n\n", "data: 1\n\n", "data: 2\n\n", "data: 3\n\n"]
+        );
+        for pair in chunks.windows(2) {
+            let gap = pair[1].0.duration_since(pair[0].0);
+            assert!(
+                gap >= Duration::from_millis(80),
+                "chunks arrived {gap:?} apart"
+            );
+        }
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn library_streaming_invoke() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder()).await;
+        // Collected: prelude decoded, raw bytes kept exactly.
+        let inv = emu
+            .invoke(r#"{"action":"stream","chunks":3,"interval_ms":100}"#)
+            .await
+            .unwrap();
+        let s = inv.streamed().expect("streamed");
+        let p = s.prelude.as_ref().unwrap();
+        assert_eq!(p.status_code, 200);
+        assert_eq!(p.header("content-type"), Some("text/event-stream"));
+        assert_eq!(p.cookies, vec!["s=1"]);
+        assert_eq!(s.body(), Bytes::from("data: 0\n\ndata: 1\n\ndata: 2\n\n"));
+        assert_eq!(s.chunks.len(), 3);
+        for pair in s.chunks.windows(2) {
+            assert!(pair[1].0.duration_since(pair[0].0) >= Duration::from_millis(80));
+        }
+        let mut expected = p.raw.to_vec();
+        expected.extend_from_slice(NULS);
+        expected.extend_from_slice(b"data: 0\n\ndata: 1\n\ndata: 2\n\n");
+        assert_eq!(&inv.raw[..], &expected[..]);
+        assert_eq!(inv.headers["content-type"], HTTP_CT);
+        let http = inv.http().unwrap();
+        assert_eq!(http.status, 200);
+        assert_eq!(http.cookies, vec!["s=1"]);
+
+        // As events: the first chunk comes before the function has finished.
+        let mut stream = emu
+            .invoke_stream(r#"{"action":"stream","chunks":3,"interval_ms":150}"#)
+            .unwrap();
+        match stream.next_event().await.unwrap() {
+            StreamEvent::StreamStarted { prelude, .. } => {
+                assert_eq!(prelude.unwrap().status_code, 200)
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let mut seen = Vec::new();
+        loop {
+            match stream.next_event().await.unwrap() {
+                StreamEvent::Chunk(at, data) => seen.push((at, data)),
+                StreamEvent::End { .. } => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(seen.len(), 3);
+        assert!(seen[2].0.duration_since(seen[0].0) >= Duration::from_millis(250));
+        assert!(stream.next_event().await.is_none());
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mid_stream_error_ends_the_client_response_abnormally() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder()).await;
+        let resp = emu.get("/fail-mid-stream").await.unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.text(), "partial");
+        assert!(
+            !resp.complete(),
+            "the client must see an incomplete message"
+        );
+
+        let inv = emu.invoke(r#"{"action":"fail-mid-stream"}"#).await.unwrap();
+        let s = inv.streamed().unwrap();
+        assert_eq!(s.body(), Bytes::from("partial"));
+        let e = s.error.as_ref().expect("stream error");
+        assert_eq!(e.error_type, "Runtime.StreamError");
+        assert_eq!(e.error_message, "the body failed");
+        let trailers = s.trailers.as_ref().unwrap();
+        assert_eq!(
+            trailers["lambda-runtime-function-error-type"],
+            "Runtime.StreamError"
+        );
+        assert!(inv.is_error());
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn function_error_everywhere() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder()).await;
+        let inv = emu.invoke(r#"{"action":"error"}"#).await.unwrap();
+        let Outcome::Error(e) = &inv.outcome else {
+            panic!("{inv:?}")
+        };
+        assert_eq!(e.error_type, "Handler.Failed");
+        assert_eq!(e.error_message, "something broke");
+        assert_eq!(
+            inv.headers["lambda-runtime-function-error-type"],
+            "Handler.Failed"
+        );
+        assert_eq!(inv.raw, e.payload);
+
+        // The invoke endpoint: 200, the error JSON, X-Amz-Function-Error.
+        let req = http::Request::post("/2015-03-31/functions/function/invocations")
+            .body(Bytes::from_static(br#"{"action":"error"}"#))
+            .unwrap();
+        let resp = emu.request(req).await.unwrap().collect().await;
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.header("x-amz-function-error"), Some("Unhandled"));
+        let v: Value = serde_json::from_slice(&resp.body()).unwrap();
+        assert_eq!(v["errorType"], "Handler.Failed");
+
+        // The Function URL: 502 with the error JSON.
+        let resp = emu.get("/error").await.unwrap();
+        assert_eq!(resp.status, 502);
+        let v: Value = serde_json::from_slice(&resp.body()).unwrap();
+        assert_eq!(v["errorMessage"], "something broke");
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_endpoint_returns_the_raw_answer() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder()).await;
+        let event = r#"{"action":"echo","Records":[{"body":"x"}]}"#;
+        let req = http::Request::post("/2015-03-31/functions/function/invocations")
+            .body(Bytes::from(event))
+            .unwrap();
+        let resp = emu.request(req).await.unwrap().collect().await;
+        assert_eq!(resp.status, 200);
+        assert!(resp.header("x-amz-function-error").is_none());
+        assert_eq!(resp.text(), event);
+
+        // Streamed answers come back raw (prelude included), as they arrive.
+        let req = http::Request::post("/2015-03-31/functions/function/invocations")
+            .body(Bytes::from_static(
+                br#"{"action":"stream","chunks":2,"interval_ms":10}"#,
+            ))
+            .unwrap();
+        let resp = emu.request(req).await.unwrap().collect().await;
+        assert_eq!(resp.header("content-type"), Some(HTTP_CT));
+        let body = resp.body();
+        assert!(body.starts_with(b"{\"cookies\""), "{body:?}");
+        assert!(body.windows(8).any(|w| w == NULS));
+        assert!(body.ends_with(b"data: 1\n\n"));
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_runtime_api_calls_get_lambdas_answers() {
+    timeout(LIMIT, async {
+        let emu = Emulator::builder().quiet(true).start().await.unwrap();
+        let rt = Rt::new(emu.runtime_api());
+
+        // Unknown request id.
+        let (s, b) = rt.respond("no-such-id", "{}").await;
+        assert_eq!(s, 400);
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["errorType"], "InvalidRequestID");
+        let (s, _) = rt.error("no-such-id", "X", "y").await;
+        assert_eq!(s, 400);
+
+        // Unknown path, wrong method.
+        let (s, _, _) = rt.get("/2018-06-01/runtime/nope", &[]).await;
+        assert_eq!(s, 404);
+        let (s, _, _) = rt
+            .post("/2018-06-01/runtime/invocation/next", &[], "")
+            .await;
+        assert_eq!(s, 405);
+
+        // Answered twice; bad JSON on /error; extra headers are ignored.
+        let inv = emu.invoke_stream(r#"{"n":1}"#).unwrap();
+        let next = rt.next().await;
+        assert_eq!(next.id, inv.request_id());
+        let (s, _, b) = rt
+            .post(
+                &format!("/2018-06-01/runtime/invocation/{}/error", next.id),
+                &[("lambda-runtime-function-error-type", "X")],
+                "not json",
+            )
+            .await;
+        assert_eq!(s, 400, "{b:?}");
+        let (s, _, _) = rt
+            .post(
+                &format!("/2018-06-01/runtime/invocation/{}/response", next.id),
+                &[
+                    ("lambda-runtime-invocation-id", "whatever"),
+                    ("content-type", "application/json"),
+                ],
+                "\"first\"",
+            )
+            .await;
+        assert_eq!(s, 202);
+        let (s, b) = rt.respond(&next.id, "\"second\"").await;
+        assert_eq!(s, 400);
+        assert!(String::from_utf8_lossy(&b).contains("InvalidRequestID"));
+        let inv = inv.collect().await;
+        assert_eq!(inv.outcome, Outcome::Buffered(Bytes::from("\"first\"")));
+
+        // Extensions API: unknown identifier, bad event type, missing name.
+        let (s, _, _) = rt
+            .get(
+                "/2020-01-01/extension/event/next",
+                &[("lambda-extension-identifier", "nope")],
+            )
+            .await;
+        assert_eq!(s, 403);
+        let (s, _, _) = rt
+            .post(
+                "/2020-01-01/extension/register",
+                &[("lambda-extension-name", "x")],
+                r#"{"events":["BOGUS"]}"#,
+            )
+            .await;
+        assert_eq!(s, 400);
+        let (s, _, _) = rt
+            .post("/2020-01-01/extension/register", &[], r#"{"events":[]}"#)
+            .await;
+        assert_eq!(s, 400);
+        emu.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_error_fails_the_waiting_invocation() {
+    timeout(LIMIT, async {
+        let emu = Emulator::builder().quiet(true).start().await.unwrap();
+        let rt = Rt::new(emu.runtime_api());
+        let inv = emu.invoke_stream("{}").unwrap();
+        let (s, _) = rt
+            .init_error("Runtime.ConfigError", "missing setting")
+            .await;
+        assert_eq!(s, 202);
+        let inv = inv.collect().await;
+        let e = inv.error().unwrap();
+        assert_eq!(e.error_type, "Runtime.ConfigError");
+        assert_eq!(e.error_message, "missing setting");
+        emu.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_fails_the_invocation() {
+    timeout(LIMIT, async {
+        let emu = Emulator::builder()
+            .timeout(Duration::from_millis(300))
+            .quiet(true)
+            .start()
+            .await
+            .unwrap();
+        let rt = Rt::new(emu.runtime_api());
+        let inv = emu.invoke_stream(r#"{"n":1}"#).unwrap();
+        let next = rt.next().await;
+        let inv = inv.collect().await;
+        let e = inv.error().unwrap();
+        assert!(e.is_timeout(), "{e}");
+        assert_eq!(e.error_type, "Sandbox.Timedout");
+        assert!(
+            e.error_message
+                .contains("Task timed out after 0.30 seconds"),
+            "{e}"
+        );
+        // The late answer is refused.
+        let (s, _) = rt.respond(&next.id, "\"late\"").await;
+        assert_eq!(s, 400);
+
+        // Through the Function URL: a 504 with the error.
+        let task = tokio::spawn(function_loop(Rt::new(emu.runtime_api())));
+        let resp = emu.get("/sleep?ms=2000").await.unwrap();
+        assert_eq!(resp.status, 504);
+        assert!(resp.text().contains("Sandbox.Timedout"));
+        task.abort();
+        emu.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_payload_limit() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder()).await;
+        let big = Bytes::from(vec![b' '; 6 * 1024 * 1024 + 1]);
+        match emu.invoke(big.clone()).await {
+            Err(EmulatorError::PayloadTooLarge { limit, .. }) => assert_eq!(limit, 6 * 1024 * 1024),
+            other => panic!("{other:?}"),
+        }
+        let req = http::Request::post("/2015-03-31/functions/function/invocations")
+            .body(big.clone())
+            .unwrap();
+        let resp = emu.request(req).await.unwrap().collect().await;
+        assert_eq!(resp.status, 413);
+        assert_eq!(
+            resp.header("x-amzn-errortype"),
+            Some("RequestEntityTooLargeException")
+        );
+        let req = http::Request::post("/echo").body(big).unwrap();
+        let resp = emu.request(req).await.unwrap().collect().await;
+        assert_eq!(resp.status, 413);
+        // Just under the limit goes through.
+        let ok = format!(
+            r#"{{"action":"echo","pad":"{}"}}"#,
+            "x".repeat(6 * 1024 * 1024 - 100)
+        );
+        let inv = emu.invoke(ok.clone()).await.unwrap();
+        assert_eq!(inv.body().len(), ok.len());
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buffered_answer_limit() {
+    timeout(LIMIT, async {
+        let emu = Emulator::builder().quiet(true).start().await.unwrap();
+        let rt = Rt::new(emu.runtime_api());
+        let inv = emu.invoke_stream("{}").unwrap();
+        let next = rt.next().await;
+        let (s, b) = rt
+            .respond(&next.id, vec![b'x'; 6 * 1024 * 1024 + 101])
+            .await;
+        assert_eq!(s, 413, "{b:?}");
+        let e = inv.collect().await.error().cloned().unwrap();
+        assert_eq!(e.error_type, "Function.ResponseSizeTooLarge");
+
+        // Exactly at the limit is fine.
+        let inv = emu.invoke_stream("{}").unwrap();
+        let next = rt.next().await;
+        let (s, _) = rt
+            .respond(&next.id, vec![b'x'; 6 * 1024 * 1024 + 100])
+            .await;
+        assert_eq!(s, 202);
+        assert_eq!(inv.collect().await.body().len(), 6 * 1024 * 1024 + 100);
+
+        // Through the Function URL: 502.
+        let task = tokio::spawn(function_loop(Rt::new(emu.runtime_api())));
+        let resp = emu.get("/big?size=7000000").await.unwrap();
+        assert_eq!(resp.status, 502);
+        assert!(resp.text().contains("Function.ResponseSizeTooLarge"));
+        task.abort();
+        emu.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_answer_limit() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder().stream_limit(1_000_000)).await;
+        let inv = emu
+            .invoke(r#"{"action":"bytes","size":2000000}"#)
+            .await
+            .unwrap();
+        let s = inv.streamed().unwrap();
+        assert_eq!(
+            s.error.as_ref().unwrap().error_type,
+            "Function.ResponseSizeTooLarge"
+        );
+        assert!(s.body().len() <= 1_000_000);
+
+        let resp = emu.get("/bytes?size=2000000").await.unwrap();
+        assert_eq!(resp.status, 200);
+        assert!(!resp.complete());
+        assert!(resp.body().len() <= 1_000_000);
+
+        // Under the limit: complete.
+        let resp = emu.get("/bytes?size=900000").await.unwrap();
+        assert!(resp.complete());
+        assert_eq!(resp.body().len(), 900_000);
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttle_after_6mb() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder().throttle_after_6mb(true)).await;
+        let started = std::time::Instant::now();
+        let inv = emu
+            .invoke(r#"{"action":"bytes","size":7340032}"#)
+            .await
+            .unwrap();
+        assert_eq!(inv.streamed().unwrap().body().len(), 7 * 1024 * 1024);
+        // 1 MiB past the first 6 MiB at 2 MiB/s: at least half a second (a lower bound).
+        assert!(started.elapsed() >= Duration::from_millis(450));
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buffered_invoke_mode_collects_streams() {
+    timeout(LIMIT, async {
+        let (emu, task) =
+            with_function(Emulator::builder().invoke_mode(InvokeMode::Buffered)).await;
+        let resp = emu.get("/stream?chunks=3&interval_ms=20").await.unwrap();
+        assert_eq!(resp.status, 200);
+        assert!(resp.complete());
+        assert_eq!(resp.text(), "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+        assert!(resp.header("content-length").is_some());
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_extension_gets_invoke_and_shutdown() {
+    timeout(LIMIT, async {
+        let (emu, task) = with_function(Emulator::builder().function_name("ext-fn")).await;
+        let rt = Rt::new(emu.runtime_api());
+        let (s, h, b) = rt
+            .post(
+                "/2020-01-01/extension/register",
+                &[("lambda-extension-name", "probe")],
+                r#"{"events":["INVOKE","SHUTDOWN"]}"#,
+            )
+            .await;
+        assert_eq!(s, 200);
+        let reg: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(reg["functionName"], "ext-fn");
+        assert_eq!(reg["functionVersion"], "$LATEST");
+        let ext_id = h["lambda-extension-identifier"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let inv = emu.invoke(r#"{"action":"echo"}"#).await.unwrap();
+        let (s, _, b) = rt
+            .get(
+                "/2020-01-01/extension/event/next",
+                &[("lambda-extension-identifier", &ext_id)],
+            )
+            .await;
+        assert_eq!(s, 200);
+        let ev: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(ev["eventType"], "INVOKE");
+        assert_eq!(ev["requestId"], inv.request_id.as_str());
+        assert_eq!(
+            ev["invokedFunctionArn"],
+            "arn:aws:lambda:us-east-1:123456789012:function:ext-fn"
+        );
+        assert!(ev["deadlineMs"].as_u64().unwrap() > 0);
+        assert!(ev["tracing"]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("Root="));
+
+        let poll = {
+            let rt = rt.clone();
+            let ext_id = ext_id.clone();
+            tokio::spawn(async move {
+                rt.get(
+                    "/2020-01-01/extension/event/next",
+                    &[("lambda-extension-identifier", &ext_id)],
+                )
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        task.abort();
+        emu.shutdown().await.unwrap();
+        let (s, _, b) = poll.await.unwrap();
+        assert_eq!(s, 200);
+        let ev: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(ev["eventType"], "SHUTDOWN");
+        assert_eq!(ev["shutdownReason"], "spindown");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_env_for_in_process_functions() {
+    timeout(LIMIT, async {
+        let emu = Emulator::builder()
+            .function_name("envy")
+            .memory_mb(512)
+            .max_concurrency(4)
+            .env("EXTRA", "1")
+            .quiet(true)
+            .start()
+            .await
+            .unwrap();
+        let env: std::collections::HashMap<String, String> = emu.lambda_env().into_iter().collect();
+        assert_eq!(env["AWS_LAMBDA_RUNTIME_API"], emu.runtime_api());
+        assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "envy");
+        assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "512");
+        assert_eq!(env["AWS_LAMBDA_MAX_CONCURRENCY"], "4");
+        assert_eq!(env["EXTRA"], "1");
+        emu.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
