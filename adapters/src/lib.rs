@@ -13,5 +13,9 @@ pub mod common;
 #[cfg(test)]
 mod fixtures;
 
+#[cfg(feature = "alb")]
+pub use aws::alb::AlbAdapter;
+#[cfg(feature = "api-gateway-v1")]
+pub use aws::api_gateway_v1::{ApiGatewayV1Adapter, ApiGatewayV1Configured};
 #[cfg(feature = "api-gateway-v2")]
 pub use aws::api_gateway_v2::ApiGatewayV2Adapter;
