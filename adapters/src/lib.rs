@@ -12,6 +12,8 @@ pub mod common;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod test_support;
 
 #[cfg(feature = "alb")]
 pub use aws::alb::AlbAdapter;
@@ -19,3 +21,5 @@ pub use aws::alb::AlbAdapter;
 pub use aws::api_gateway_v1::{ApiGatewayV1Adapter, ApiGatewayV1Configured};
 #[cfg(feature = "api-gateway-v2")]
 pub use aws::api_gateway_v2::ApiGatewayV2Adapter;
+#[cfg(feature = "sqs")]
+pub use aws::sqs::{SqsAdapter, SqsBatch, SqsPerRecord};

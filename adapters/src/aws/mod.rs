@@ -9,3 +9,6 @@ pub mod api_gateway_v1;
 #[cfg(feature = "api-gateway-v2")]
 #[cfg_attr(docsrs, doc(cfg(feature = "api-gateway-v2")))]
 pub mod api_gateway_v2;
+#[cfg(feature = "sqs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
+pub mod sqs;

@@ -8,8 +8,14 @@ use serde::Deserialize;
 
 /// A JSON object of strings (headers, query parameters) in the order the event lists them.
 /// `null` and a missing field both read as empty.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderedMap<'a, V = Cow<'a, str>>(pub Vec<(Cow<'a, str>, V)>);
+
+impl<V> Default for OrderedMap<'_, V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
 
 impl<'a, V> OrderedMap<'a, V> {
     /// The pairs, in order.

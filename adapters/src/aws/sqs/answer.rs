@@ -1,0 +1,28 @@
+//! The answer: `{"batchItemFailures":[{"itemIdentifier":"<messageId>"},..]}`.
+
+use bytes::Bytes;
+use serverless_adapter_core::{Error, ItemOutcome};
+
+use super::NAME;
+use crate::common::{failed_items_answer, validate_batch_answer};
+
+/// Per-record mode: every message that did not succeed (and, in a FIFO message group, every
+/// message after the group's first failure).
+pub(super) fn settle_records(
+    outcomes: Vec<ItemOutcome>,
+    groups: &[Option<String>],
+    report: bool,
+) -> Result<Bytes, Error> {
+    failed_items_answer(NAME, "the SQS message", outcomes, groups, report)
+}
+
+/// Batch mode: the app's own answer, checked against the batch's message ids.
+pub(super) fn settle_batch(outcomes: Vec<ItemOutcome>, ids: &[String]) -> Result<Bytes, Error> {
+    let mut outcomes = outcomes.into_iter();
+    match (outcomes.next(), outcomes.next()) {
+        (Some(outcome), None) => validate_batch_answer(NAME, outcome, ids),
+        _ => Err(Error::adapter(
+            "an SQS batch request has exactly one outcome",
+        )),
+    }
+}
