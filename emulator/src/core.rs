@@ -84,6 +84,25 @@ struct Sched {
     init_error: Option<FunctionError>,
 }
 
+/// Why an answer for a request id is refused.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ClaimError {
+    /// No such invocation in flight (never existed, not yet delivered, or finished).
+    Unknown,
+    /// The invocation has already been answered.
+    Answered,
+}
+
+impl ClaimError {
+    pub(crate) fn response(self, id: &str) -> Response<BoxBody> {
+        let message = match self {
+            ClaimError::Unknown => format!("Invalid request ID: {id}"),
+            ClaimError::Answered => format!("Invalid request ID: {id} has already been answered"),
+        };
+        api_error(StatusCode::BAD_REQUEST, "InvalidRequestID", &message)
+    }
+}
+
 /// Requests to the process supervisor.
 #[derive(Debug)]
 pub(crate) enum Control {
@@ -299,7 +318,7 @@ impl Core {
         &self,
         id: &str,
         commit: bool,
-    ) -> Result<mpsc::UnboundedSender<RuntimeMsg>, Response<BoxBody>> {
+    ) -> Result<mpsc::UnboundedSender<RuntimeMsg>, ClaimError> {
         let mut entries = lock(&self.entries);
         match entries.get_mut(id) {
             Some(e) if e.delivered && !e.answered => {
@@ -308,16 +327,8 @@ impl Core {
                 }
                 Ok(e.tx.clone())
             }
-            Some(e) if e.answered => Err(api_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestID",
-                &format!("Invalid request ID: {id} has already been answered"),
-            )),
-            _ => Err(api_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestID",
-                &format!("Invalid request ID: {id}"),
-            )),
+            Some(e) if e.answered => Err(ClaimError::Answered),
+            _ => Err(ClaimError::Unknown),
         }
     }
 

@@ -345,6 +345,8 @@ impl Streamed {
 }
 
 /// How an invocation ended.
+// Test ergonomics over size: a handful of these exist at a time.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// A buffered answer.

@@ -416,7 +416,7 @@ async fn teardown(core: &Core, sb: &mut Sandbox, reason: &str) {
     let notified_names: Vec<String> = notified.iter().map(|e| e.name.clone()).collect();
     // Extensions that will hear SHUTDOWN get to stop by themselves; the rest get SIGTERM.
     sb.signal_all(Signal::SIGTERM, |p| {
-        p.alive && (p.runtime || !notified_names.iter().any(|n| *n == p.name))
+        p.alive && (p.runtime || !notified_names.contains(&p.name))
     });
     sb.wait_exits(until).await;
     sb.signal_all(Signal::SIGKILL, |_| true);

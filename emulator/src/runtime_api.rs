@@ -117,7 +117,7 @@ async fn next(core: &Core) -> Response<BoxBody> {
 async fn response(core: &Core, id: &str, req: Request<Incoming>) -> Response<BoxBody> {
     let tx = match core.claim(id, true) {
         Ok(tx) => tx,
-        Err(resp) => return resp,
+        Err(e) => return e.response(id),
     };
     let (parts, body) = req.into_parts();
     let (verdict, verdict_rx) = oneshot::channel();
@@ -176,8 +176,8 @@ async fn read_error(
 }
 
 async fn error(core: &Core, id: &str, req: Request<Incoming>) -> Response<BoxBody> {
-    if let Err(resp) = core.claim(id, false) {
-        return resp;
+    if let Err(e) = core.claim(id, false) {
+        return e.response(id);
     }
     let headers = req.headers().clone();
     let error = match read_error(core, req).await {
@@ -186,7 +186,7 @@ async fn error(core: &Core, id: &str, req: Request<Incoming>) -> Response<BoxBod
     };
     let tx = match core.claim(id, true) {
         Ok(tx) => tx,
-        Err(resp) => return resp,
+        Err(e) => return e.response(id),
     };
     tracing::info!(request_id = %id, "function error: {error}");
     let _ = tx.send(RuntimeMsg::Error { headers, error });

@@ -107,19 +107,29 @@ impl Rt {
     }
 
     pub async fn next(&self) -> Next {
+        self.try_next()
+            .await
+            .expect("next: the sandbox was replaced")
+    }
+
+    /// `None` when the emulator says this sandbox is gone (410 at shutdown or reset).
+    pub async fn try_next(&self) -> Option<Next> {
         let (status, headers, raw) = self.get("/2018-06-01/runtime/invocation/next", &[]).await;
+        if status == 410 {
+            return None;
+        }
         assert_eq!(status, 200, "next: {raw:?}");
         let id = headers["lambda-runtime-aws-request-id"]
             .to_str()
             .unwrap()
             .to_owned();
         let event = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-        Next {
+        Some(Next {
             id,
             headers,
             event,
             raw,
-        }
+        })
     }
 
     pub async fn respond(&self, id: &str, body: impl Into<Bytes>) -> (StatusCode, Bytes) {
@@ -375,10 +385,9 @@ pub async fn serve_one(rt: &Rt, next: Next) {
     }
 }
 
-/// The function loop.
+/// The function loop; ends when the emulator replaces the sandbox.
 pub async fn function_loop(rt: Rt) {
-    loop {
-        let next = rt.next().await;
+    while let Some(next) = rt.try_next().await {
         serve_one(&rt, next).await;
     }
 }
@@ -418,6 +427,8 @@ pub fn child_entry() {
             "exit-at-start" => std::process::exit(7),
             // Writes its pid to EMU_PID_FILE, forks a grandchild (a `sleep`), then serves.
             "with-grandchild" => {
+                // Left running on purpose: the emulator must stop it with the group.
+                #[allow(clippy::zombie_processes)]
                 let grandchild = std::process::Command::new("sleep")
                     .arg("300")
                     .spawn()
