@@ -25,6 +25,7 @@
 //! - `adapters` (default): [`adapters`], the event sources.
 //! - `resolvers` (default): [`resolvers`].
 //! - `axum` (default): [`axum`], extractors for axum apps.
+//! - `proxy` (default): [`proxy`], a web app on a local port (the `lambda-adapter` binary's framework).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -48,3 +49,7 @@ pub use serverless_adapter_resolvers as resolvers;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use serverless_adapter_axum as axum;
+
+#[cfg(feature = "proxy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
+pub use serverless_adapter_proxy as proxy;
