@@ -336,6 +336,7 @@ impl Emulator {
             let bound = self.core.cfg.shutdown_grace + Duration::from_secs(5);
             let _ = tokio::time::timeout(bound, done).await;
         }
+        tracing::debug!("supervisor stopped");
         self.core.stop();
         self.core.fail_all(&FunctionError::new(
             "Emulator.Stopped",

@@ -78,6 +78,8 @@ fn main() -> ExitCode {
         "serve" => runtime.block_on(serve(rest)),
         _ => runtime.block_on(invoke(rest)),
     };
+    // Everything the emulator started has been stopped by now; do not linger.
+    runtime.shutdown_timeout(Duration::from_millis(200));
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -200,6 +202,7 @@ async fn serve(args: &[String]) -> Result<ExitCode, String> {
     wait_for_signal().await;
     eprintln!("\nlambda-emulator: stopping the function");
     emu.shutdown().await.map_err(|e| e.to_string())?;
+    tracing::debug!("emulator stopped");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -419,6 +419,7 @@ async fn teardown(core: &Core, sb: &mut Sandbox, reason: &str) {
         p.alive && (p.runtime || !notified_names.contains(&p.name))
     });
     sb.wait_exits(until).await;
+    tracing::debug!("teardown: processes ended or grace period over");
     sb.signal_all(Signal::SIGKILL, |_| true);
     sb.wait_exits(Instant::now() + Duration::from_secs(2)).await;
     core.clear_extensions();

@@ -717,3 +717,27 @@ async fn lambda_env_for_in_process_functions() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_next_poll_does_not_swallow_an_event() {
+    use tokio::io::AsyncWriteExt;
+    timeout(LIMIT, async {
+        let emu = Emulator::builder().quiet(true).start().await.unwrap();
+        let mut s = tokio::net::TcpStream::connect(emu.runtime_api_addr())
+            .await
+            .unwrap();
+        s.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(s);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let task = tokio::spawn(function_loop(Rt::new(emu.runtime_api())));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let inv = emu.invoke(r#"{"action":"echo"}"#).await.unwrap();
+        assert!(!inv.is_error(), "{inv:?}");
+        stop(emu, task).await;
+    })
+    .await
+    .unwrap();
+}
