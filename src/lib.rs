@@ -26,6 +26,7 @@
 //! - `resolvers` (default): [`resolvers`].
 //! - `axum` (default): [`axum`], extractors for axum apps.
 //! - `proxy` (default): [`proxy`], a web app on a local port (the `lambda-adapter` binary's framework).
+//! - `actix` (default): [`actix`], actix-web apps served in process.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -49,6 +50,10 @@ pub use serverless_adapter_resolvers as resolvers;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use serverless_adapter_axum as axum;
+
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub use serverless_adapter_actix as actix;
 
 #[cfg(feature = "proxy")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
