@@ -40,6 +40,12 @@ fn write_script(path: &std::path::Path, text: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// The function's process id, as the function itself reports it.
+async fn pid_of(emu: &Emulator) -> u32 {
+    let inv = emu.invoke(r#"{"action":"pid"}"#).await.unwrap();
+    inv.json().unwrap()
+}
+
 async fn wait_dead(pid: u32) -> bool {
     for _ in 0..100 {
         if !alive(pid) {
@@ -102,8 +108,7 @@ async fn crash_fails_the_invocation_and_restarts() {
             .start()
             .await
             .unwrap();
-        emu.wait_ready(Duration::from_secs(20)).await.unwrap();
-        let first_pid = emu.function_pid().unwrap();
+        let first_pid = pid_of(&emu).await;
         let inv = emu.invoke(r#"{"action":"crash"}"#).await.unwrap();
         let e = inv.error().expect("error");
         assert_eq!(e.error_type, "Runtime.ExitError");
@@ -113,7 +118,9 @@ async fn crash_fails_the_invocation_and_restarts() {
         let inv = emu.invoke(r#"{"action":"echo","n":2}"#).await.unwrap();
         assert_eq!(inv.json::<Value>().unwrap()["n"], 2);
         assert_eq!(emu.init_count(), 2);
-        assert_ne!(emu.function_pid().unwrap(), first_pid);
+        let second_pid = pid_of(&emu).await;
+        assert_ne!(second_pid, first_pid);
+        assert_eq!(emu.function_pid(), Some(second_pid));
         assert!(wait_dead(first_pid).await);
         emu.shutdown().await.unwrap();
     })
@@ -131,8 +138,7 @@ async fn timeout_kills_and_restarts_the_function() {
             .start()
             .await
             .unwrap();
-        emu.wait_ready(Duration::from_secs(20)).await.unwrap();
-        let first_pid = emu.function_pid().unwrap();
+        let first_pid = pid_of(&emu).await;
         let resp = emu.get("/sleep?ms=30000").await.unwrap();
         assert_eq!(resp.status, 504);
         assert!(resp.text().contains("Sandbox.Timedout"));
@@ -210,8 +216,7 @@ async fn shutdown_and_drop_stop_the_whole_process_group() {
                 .start()
                 .await
                 .unwrap();
-            emu.wait_ready(Duration::from_secs(20)).await.unwrap();
-            let function = emu.function_pid().unwrap();
+            let function = pid_of(&emu).await;
             let grandchild: u32 = std::fs::read_to_string(&pid_file)
                 .unwrap()
                 .trim()

@@ -371,6 +371,10 @@ pub async fn serve_one(rt: &Rt, next: Next) {
         "error" => {
             rt.error(id, "Handler.Failed", "something broke").await;
         }
+        // This process's id.
+        "pid" => {
+            rt.respond(id, std::process::id().to_string()).await;
+        }
         "sleep" => {
             tokio::time::sleep(Duration::from_millis(num(ev, "ms", 1000))).await;
             rt.respond(id, "\"slept\"").await;
