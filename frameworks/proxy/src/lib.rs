@@ -44,6 +44,6 @@ pub use framework::{ProxyBuilder, ProxyFramework, DEFAULT_DEADLINE_MARGIN};
 pub use headers::{
     LAMBDA_CONTEXT_HEADER, REQUEST_CONTEXT_HEADER, TENANT_ID_HEADER, TRACE_ID_HEADER,
 };
-pub use readiness::{poll_interval, ReadinessCheck, ReadinessGate};
+pub use readiness::{poll_interval, ReadinessCheck, ReadinessGate, FAST_PHASE, FAST_POLL};
 pub use settings::{InvokeMode, ProxySettings, ReadinessProtocol, StatusSet};
 pub use supervisor::Supervisor;

@@ -23,7 +23,9 @@ const LOG_EVERY: Duration = Duration::from_secs(2);
 
 /// The delay before the next readiness attempt, `elapsed` after the wait began: 1 ms for the
 /// first 100 ms (a refused connect on the loopback costs microseconds, and most apps start
-/// within this time), then 5 ms up to 1 s, 10 ms up to 3 s, and 50 ms after that.
+/// within this time), then 5 ms up to 1 s, 10 ms up to 3 s, and 50 ms after that. (Before the
+/// first attempt, an app on this machine is also watched for its port opening every
+/// [`FAST_POLL`] during the first [`FAST_PHASE`].)
 pub fn poll_interval(elapsed: Duration) -> Duration {
     let ms = match elapsed.as_millis() {
         0..100 => 1,
@@ -104,6 +106,7 @@ impl ReadinessCheck {
     pub async fn wait(&self, timeout: Option<Duration>) -> Result<Duration, Error> {
         let start = Instant::now();
         let mut last_log = start;
+        self.wait_for_port_fast(start, timeout).await;
         loop {
             let attempt_limit = match timeout {
                 Some(limit) => ATTEMPT_TIMEOUT.min(limit.saturating_sub(start.elapsed())),
@@ -142,6 +145,41 @@ impl ReadinessCheck {
         }
     }
 }
+
+impl ReadinessCheck {
+    /// The fast phase: for the first [`FAST_PHASE`], while the app's port is closed, a connect
+    /// is tried every [`FAST_POLL`] on a blocking thread (the async timer ticks in whole
+    /// milliseconds). A refused connect on the loopback costs microseconds, so the port is seen
+    /// open a fraction of a millisecond after the app listens; the regular probe follows at
+    /// once. Only for apps on this machine (a loopback or unspecified address).
+    async fn wait_for_port_fast(&self, start: Instant, timeout: Option<Duration>) {
+        let Ok(mut addresses) = tokio::net::lookup_host((self.connect_host(), self.port)).await
+        else {
+            return;
+        };
+        let Some(address) = addresses.find(|a| a.ip().is_loopback() || a.ip().is_unspecified())
+        else {
+            return;
+        };
+        let limit = timeout.map_or(FAST_PHASE, |limit| limit.min(FAST_PHASE));
+        let polling = tokio::task::spawn_blocking(move || {
+            while start.elapsed() < limit {
+                if std::net::TcpStream::connect_timeout(&address, FAST_CONNECT_TIMEOUT).is_ok() {
+                    return;
+                }
+                std::thread::sleep(FAST_POLL);
+            }
+        });
+        let _ = polling.await;
+    }
+}
+
+/// How long the fast phase of the readiness wait lasts.
+pub const FAST_PHASE: Duration = Duration::from_millis(100);
+/// How often the port is tried during the fast phase.
+pub const FAST_POLL: Duration = Duration::from_micros(200);
+/// A loopback connect is refused or accepted at once; this only bounds an odd one.
+const FAST_CONNECT_TIMEOUT: Duration = Duration::from_millis(20);
 
 const PENDING: u8 = 0;
 const READY: u8 = 1;

@@ -173,8 +173,8 @@ async fn supervise(
             () = readiness => unreachable!("the readiness future never ends"),
             () = shared.stop.notified() => return stop(child, &shared).await,
         };
-        *shared.pid.lock().unwrap_or_else(|p| p.into_inner()) = None;
         gate.set_pending();
+        *shared.pid.lock().unwrap_or_else(|p| p.into_inner()) = None;
         // Whatever the app left in its group goes with it.
         if let Some(pid) = pid {
             signal_group(pid, Signal::SIGKILL);

@@ -1,0 +1,154 @@
+//! Shared support for the proxy's integration tests: the reference app as a real process,
+//! free ports, process groups that are always killed, and Lambda contexts.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use serverless_adapter_core::{Body, LambdaContext};
+
+/// A free port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The directory cargo puts binaries in (the one holding `lambda-adapter`).
+pub fn bin_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_lambda-adapter"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// The `reference-server` binary, built once per test process.
+pub fn reference_server_bin() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let status = Command::new(env!("CARGO"))
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "serverless-adapter-examples",
+                    "--bin",
+                    "reference-server",
+                ])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "reference-server builds");
+            let path = bin_dir().join("reference-server");
+            assert!(path.exists(), "{path:?} exists");
+            path
+        })
+        .clone()
+}
+
+/// A child process in its own process group, killed (group and all) when dropped.
+pub struct ChildGuard(pub Child);
+
+impl ChildGuard {
+    /// Spawns `command` in a new process group.
+    pub fn spawn(mut command: Command) -> Self {
+        use std::os::unix::process::CommandExt as _;
+        command.process_group(0).stdin(Stdio::null());
+        Self(command.spawn().expect("the process starts"))
+    }
+
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Sends `signal` to the process group.
+    pub fn signal(&self, signal: Signal) {
+        let _ = killpg(Pid::from_raw(self.0.id() as i32), signal);
+    }
+
+    /// Waits for the process to exit, up to `limit`.
+    pub fn wait_timeout(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        self.signal(Signal::SIGKILL);
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until something accepts connections on `port`, up to `limit`.
+pub fn wait_for_port(port: u16, limit: Duration) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < limit,
+            "nothing listens on port {port} after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The reference app on a free port.
+pub fn reference_server() -> (ChildGuard, u16) {
+    let port = free_port();
+    let mut command = Command::new(reference_server_bin());
+    command
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
+        .stdout(Stdio::null());
+    let child = ChildGuard::spawn(command);
+    wait_for_port(port, Duration::from_secs(20));
+    (child, port)
+}
+
+/// A Lambda context whose deadline is `left` from now.
+pub fn context_with_deadline(request_id: &str, left: Duration) -> LambdaContext {
+    let mut context = LambdaContext::for_request_id(request_id);
+    context.deadline = Some(SystemTime::now() + left);
+    context
+}
+
+/// The whole body, or the error it ended with (with the bytes received before it).
+pub async fn collect(body: Body) -> (Bytes, Option<String>) {
+    let mut body = body;
+    let mut data = Vec::new();
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Ok(chunk) = frame.into_data() {
+                    data.extend_from_slice(&chunk);
+                }
+            }
+            Err(error) => return (Bytes::from(data), Some(error.to_string())),
+        }
+    }
+    (Bytes::from(data), None)
+}
+
+/// Runs `future` with a time limit.
+pub async fn bounded<T>(limit: Duration, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(limit, future)
+        .await
+        .expect("the test step finished in time")
+}
