@@ -568,6 +568,7 @@ async fn run_invocation(
             },
             _ = reply.closed() => {
                 // The caller gave up before the function got the event.
+                lock(&core.sched).queue.retain(|q| q.id != id);
                 core.remove(&id);
                 return;
             }

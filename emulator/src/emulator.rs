@@ -283,6 +283,10 @@ impl Emulator {
     }
 
     /// Invokes the function with an event and waits for the whole answer.
+    ///
+    /// Waits as long as it takes for a function to ask for the event (bound it with
+    /// `tokio::time::timeout` when the function may never come); once delivered, the
+    /// function timeout applies.
     pub async fn invoke(&self, event: impl Into<Bytes>) -> Result<Invocation, EmulatorError> {
         self.invoke_with(event, InvokeOptions::default()).await
     }
