@@ -48,6 +48,7 @@ struct Seen {
     init_errors: Vec<(String, String)>,
     responses: Vec<(String, String)>,
     errors: Vec<(String, String)>,
+    streamed: Vec<String>,
     events_served: usize,
 }
 
@@ -72,6 +73,10 @@ async fn handle(mock: Arc<Mock>, request: Request<Incoming>) -> Response<Full<By
         .headers()
         .get("lambda-extension-name")
         .map(|v| v.to_str().unwrap().to_owned());
+    let streamed = request
+        .headers()
+        .get("lambda-runtime-function-response-mode")
+        .is_some_and(|v| v == "streaming");
     let body = request.into_body().collect().await.unwrap().to_bytes();
     let body = String::from_utf8_lossy(&body).into_owned();
     let ok = |text: String| Response::new(Full::new(Bytes::from(text)));
@@ -148,6 +153,9 @@ async fn handle(mock: Arc<Mock>, request: Request<Incoming>) -> Response<Full<By
             {
                 let mut seen = mock.seen.lock().unwrap();
                 if other.ends_with("/response") {
+                    if streamed {
+                        seen.streamed.push(id.clone());
+                    }
                     seen.responses.push((id, body));
                 } else {
                     seen.errors.push((id, body));
@@ -319,6 +327,78 @@ async fn a_whole_run_as_an_extension_supervising_the_app() {
         "{logs}"
     );
     // The app was stopped with the adapter: nothing listens on its port any more.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", app_port)).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_streaming_run_as_the_runtime_stops_on_sigterm() {
+    let app_port = free_port();
+    let function_url_event = serde_json::json!({
+        "version": "2.0",
+        "rawPath": "/stream",
+        "rawQueryString": "chunks=3&interval_ms=10",
+        "headers": {"host": "abc.lambda-url.us-east-1.on.aws"},
+        "requestContext": {
+            "http": {"method": "GET", "path": "/stream", "sourceIp": "1.2.3.4"},
+            "domainName": "abc.lambda-url.us-east-1.on.aws"
+        },
+        "isBase64Encoded": false
+    })
+    .to_string();
+    let other_event = r#"{"source":"aws.events"}"#.to_owned();
+    let mock = start_mock(vec![function_url_event, other_event]).await;
+    let dir = temp_dir("runtime");
+    let log = dir.join("stderr.log");
+    let mut command = adapter();
+    command
+        .args(["--no-extension", "--"])
+        .arg(reference_server_bin())
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", mock.port))
+        .env("AWS_LWA_PORT", app_port.to_string())
+        .env("PORT", app_port.to_string())
+        .env("AWS_LWA_INVOKE_MODE", "response_stream")
+        .env("AWS_LWA_READINESS_CHECK_PROTOCOL", "tcp")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    let mut child = ChildGuard::spawn(command);
+    let answered = async {
+        loop {
+            let notified = mock.answered.notified();
+            if mock.seen.lock().unwrap().responses.len() >= 2 {
+                break;
+            }
+            notified.await;
+        }
+    };
+    let logs = || std::fs::read_to_string(&log).unwrap_or_default();
+    if tokio::time::timeout(Duration::from_secs(30), answered)
+        .await
+        .is_err()
+    {
+        panic!("both events answered; logs:\n{}", logs());
+    }
+    {
+        let seen = mock.seen.lock().unwrap();
+        // The Function URL event is streamed: prelude, eight NULs, the app's events.
+        assert_eq!(seen.streamed, ["req-1"], "logs:\n{}", logs());
+        let body = &seen.responses[0].1;
+        let (prelude, rest) = body.split_once("\0\0\0\0\0\0\0\0").expect("a separator");
+        let prelude: serde_json::Value = serde_json::from_str(prelude).unwrap();
+        assert_eq!(prelude["statusCode"], 200);
+        assert_eq!(rest.matches("data: ").count(), 3, "{rest:?}");
+        // The other event cannot stream: answered buffered.
+        assert_eq!(
+            seen.responses[1],
+            ("req-2".to_owned(), "{\"ok\":true}".to_owned())
+        );
+    }
+    child.signal(nix::sys::signal::Signal::SIGTERM);
+    let status = exit_status(&mut child, Duration::from_secs(10))
+        .await
+        .unwrap_or_else(|| panic!("the adapter exits on SIGTERM; logs:\n{}", logs()));
+    assert!(status.success(), "{status:?}; logs:\n{}", logs());
+    assert!(logs().contains("the app stopped"), "{}", logs());
     assert!(std::net::TcpStream::connect(("127.0.0.1", app_port)).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
