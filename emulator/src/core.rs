@@ -30,6 +30,8 @@ pub struct InvokeOptions {
     pub cognito_identity: Option<String>,
     /// `Lambda-Runtime-Trace-Id`; a fresh one is made when absent.
     pub trace_id: Option<String>,
+    /// `Lambda-Runtime-Aws-Tenant-Id` (tenant isolation mode).
+    pub tenant_id: Option<String>,
 }
 
 /// An event waiting for the function to ask for it.

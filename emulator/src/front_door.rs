@@ -90,6 +90,18 @@ fn percent_decode(s: &str) -> String {
         .into_owned()
 }
 
+/// Connection-level request headers that a Function URL does not pass on.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "expect",
+];
+
 /// Builds the Function URL event (payload format 2.0) for a request.
 pub(crate) fn build_event(
     cfg: &Config,
@@ -107,6 +119,9 @@ pub(crate) fn build_event(
     let mut cookies: Vec<String> = Vec::new();
     for (name, value) in &parts.headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if HOP_BY_HOP.contains(&name.as_str()) {
+            continue;
+        }
         if name == header::COOKIE {
             cookies.extend(
                 value

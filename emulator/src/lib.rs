@@ -54,7 +54,32 @@
 //!
 //! Without [`EmulatorBuilder::command`], the function is whatever polls
 //! [`Emulator::runtime_api`]: for example a runtime loop spawned in the test process with
-//! `AWS_LAMBDA_RUNTIME_API` set to it.
+//! `AWS_LAMBDA_RUNTIME_API` set to it ([`Emulator::lambda_env`] has the rest of Lambda's
+//! environment).
+//!
+//! What comes back:
+//! - [`Emulator::invoke`] gives an [`Invocation`]: the [`Outcome`] (buffered bytes, a
+//!   [`Streamed`] answer with its decoded [`Prelude`], chunks with arrival times, trailers
+//!   and mid-stream error, or a [`FunctionError`]), the exact bytes the function POSTed
+//!   ([`Invocation::raw`]) and [`Invocation::http`] to decode it as a Function URL would.
+//! - [`Emulator::invoke_stream`] gives an [`InvocationStream`] of [`StreamEvent`]s, each
+//!   as it happens, for timing tests.
+//! - [`Emulator::request`] and [`Emulator::get`] go through the Function URL over a real
+//!   connection; [`HttpResponse::chunk`] yields body chunks with their arrival times, and
+//!   an abnormally ended response is an error ([`CollectedResponse::complete`] is false).
+//!
+//! # Command line
+//!
+//! ```text
+//! lambda-emulator serve [--port 9000] [--timeout 30] [--memory 128] [--invoke-mode MODE]
+//!                       [--max-concurrency N] [--function-name NAME] [--env K=V]...
+//!                       [--extensions-dir DIR] [--stream-limit BYTES] [--throttle-after-6mb]
+//!                       (--example NAME | -- CMD ARGS...)
+//! lambda-emulator invoke [--url http://127.0.0.1:9000] (--data JSON | --data-file F | --example sqs)
+//! ```
+//!
+//! `cargo run --release -p serverless-adapter-emulator -- serve --example reference-axum`
+//! builds and runs the reference function behind `http://127.0.0.1:9000/`.
 
 mod answer;
 mod client;

@@ -111,6 +111,9 @@ async fn next(core: &Core) -> Response<BoxBody> {
     if let Some(ci) = &d.queued.opts.cognito_identity {
         set(h, "lambda-runtime-cognito-identity", ci);
     }
+    if let Some(t) = &d.queued.opts.tenant_id {
+        set(h, "lambda-runtime-aws-tenant-id", t);
+    }
     resp
 }
 

@@ -44,7 +44,8 @@ async fn buffered_invoke_and_next_headers() {
         let opts = InvokeOptions {
             client_context: Some(r#"{"client":{"app_title":"t"}}"#.into()),
             cognito_identity: Some(r#"{"identity_id":"i"}"#.into()),
-            trace_id: None,
+            trace_id: Some("Root=1-5e1b4151-5ac6c58f5b5e6f5a5b5c5d5e".into()),
+            tenant_id: Some("tenant-7".into()),
         };
         let inv = emu
             .invoke_with(r#"{"action":"headers"}"#, opts)
@@ -56,10 +57,11 @@ async fn buffered_invoke_and_next_headers() {
             h["lambda-runtime-invoked-function-arn"],
             "arn:aws:lambda:us-east-1:123456789012:function:f1"
         );
-        assert!(h["lambda-runtime-trace-id"]
-            .as_str()
-            .unwrap()
-            .starts_with("Root=1-"));
+        assert_eq!(
+            h["lambda-runtime-trace-id"],
+            "Root=1-5e1b4151-5ac6c58f5b5e6f5a5b5c5d5e"
+        );
+        assert_eq!(h["lambda-runtime-aws-tenant-id"], "tenant-7");
         assert_eq!(
             h["lambda-runtime-client-context"],
             r#"{"client":{"app_title":"t"}}"#
