@@ -21,5 +21,11 @@ pub use aws::alb::AlbAdapter;
 pub use aws::api_gateway_v1::{ApiGatewayV1Adapter, ApiGatewayV1Configured};
 #[cfg(feature = "api-gateway-v2")]
 pub use aws::api_gateway_v2::ApiGatewayV2Adapter;
+#[cfg(feature = "eventbridge")]
+pub use aws::eventbridge::{EventBridgeAdapter, EventBridgeConfigured};
+#[cfg(feature = "s3")]
+pub use aws::s3::{S3Adapter, S3PerRecord};
+#[cfg(feature = "sns")]
+pub use aws::sns::{SnsAdapter, SnsPerRecord};
 #[cfg(feature = "sqs")]
 pub use aws::sqs::{SqsAdapter, SqsBatch, SqsPerRecord};

@@ -9,6 +9,15 @@ pub mod api_gateway_v1;
 #[cfg(feature = "api-gateway-v2")]
 #[cfg_attr(docsrs, doc(cfg(feature = "api-gateway-v2")))]
 pub mod api_gateway_v2;
+#[cfg(feature = "eventbridge")]
+#[cfg_attr(docsrs, doc(cfg(feature = "eventbridge")))]
+pub mod eventbridge;
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+pub mod s3;
+#[cfg(feature = "sns")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sns")))]
+pub mod sns;
 #[cfg(feature = "sqs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
 pub mod sqs;
