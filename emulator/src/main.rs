@@ -63,6 +63,14 @@ fn main() -> ExitCode {
         }
         Some(_) => ("serve", &args[..]),
     };
+    let before_command = rest.iter().take_while(|a| a.as_str() != "--");
+    if before_command
+        .into_iter()
+        .any(|a| a == "--help" || a == "-h")
+    {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -105,9 +113,6 @@ fn parse(args: &[String]) -> Result<Args, String> {
         if a == "--" {
             command.extend(it.by_ref().cloned());
             break;
-        }
-        if a == "--help" || a == "-h" {
-            return Err(USAGE.to_owned());
         }
         if !a.starts_with("--") {
             // A command without `--`.
