@@ -21,8 +21,12 @@ pub use aws::alb::AlbAdapter;
 pub use aws::api_gateway_v1::{ApiGatewayV1Adapter, ApiGatewayV1Configured};
 #[cfg(feature = "api-gateway-v2")]
 pub use aws::api_gateway_v2::ApiGatewayV2Adapter;
+#[cfg(feature = "dynamodb")]
+pub use aws::dynamodb::{DynamoDbAdapter, DynamoDbBatch, DynamoDbPerRecord};
 #[cfg(feature = "eventbridge")]
 pub use aws::eventbridge::{EventBridgeAdapter, EventBridgeConfigured};
+#[cfg(feature = "kinesis")]
+pub use aws::kinesis::{KinesisAdapter, KinesisBatch, KinesisPerRecord};
 #[cfg(feature = "s3")]
 pub use aws::s3::{S3Adapter, S3PerRecord};
 #[cfg(feature = "sns")]

@@ -9,9 +9,15 @@ pub mod api_gateway_v1;
 #[cfg(feature = "api-gateway-v2")]
 #[cfg_attr(docsrs, doc(cfg(feature = "api-gateway-v2")))]
 pub mod api_gateway_v2;
+#[cfg(feature = "dynamodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
+pub mod dynamodb;
 #[cfg(feature = "eventbridge")]
 #[cfg_attr(docsrs, doc(cfg(feature = "eventbridge")))]
 pub mod eventbridge;
+#[cfg(feature = "kinesis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kinesis")))]
+pub mod kinesis;
 #[cfg(feature = "s3")]
 #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
 pub mod s3;
