@@ -9,6 +9,9 @@
 
 pub mod aws;
 pub mod common;
+#[cfg(feature = "pass-through")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pass-through")))]
+pub mod pass_through;
 
 #[cfg(test)]
 mod fixtures;
@@ -21,6 +24,8 @@ pub use aws::alb::AlbAdapter;
 pub use aws::api_gateway_v1::{ApiGatewayV1Adapter, ApiGatewayV1Configured};
 #[cfg(feature = "api-gateway-v2")]
 pub use aws::api_gateway_v2::ApiGatewayV2Adapter;
+#[cfg(feature = "api-gateway-websocket")]
+pub use aws::api_gateway_websocket::{ApiGatewayWebSocketAdapter, ApiGatewayWebSocketConfigured};
 #[cfg(feature = "dynamodb")]
 pub use aws::dynamodb::{DynamoDbAdapter, DynamoDbBatch, DynamoDbPerRecord};
 #[cfg(feature = "eventbridge")]
@@ -33,3 +38,5 @@ pub use aws::s3::{S3Adapter, S3PerRecord};
 pub use aws::sns::{SnsAdapter, SnsPerRecord};
 #[cfg(feature = "sqs")]
 pub use aws::sqs::{SqsAdapter, SqsBatch, SqsPerRecord};
+#[cfg(feature = "pass-through")]
+pub use pass_through::{PassThroughAdapter, PassThroughConfigured};

@@ -9,6 +9,9 @@ pub mod api_gateway_v1;
 #[cfg(feature = "api-gateway-v2")]
 #[cfg_attr(docsrs, doc(cfg(feature = "api-gateway-v2")))]
 pub mod api_gateway_v2;
+#[cfg(feature = "api-gateway-websocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api-gateway-websocket")))]
+pub mod api_gateway_websocket;
 #[cfg(feature = "dynamodb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
 pub mod dynamodb;

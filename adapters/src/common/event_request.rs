@@ -45,6 +45,14 @@ impl EventHeaders {
         }
     }
 
+    /// Headers without a `host` (for events that come from no particular service).
+    pub fn without_host() -> Self {
+        Self {
+            map: HeaderMap::with_capacity(4),
+            omitted: Vec::new(),
+        }
+    }
+
     /// Appends `name: value`; a name or value HTTP cannot carry is left out and recorded.
     pub fn add(&mut self, name: &str, value: &str) {
         match (
