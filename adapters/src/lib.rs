@@ -1,9 +1,46 @@
 //! Event adapters for serverless-adapter: each turns one event source's events into HTTP
 //! requests for the app and the app's responses into the answer that source expects.
 //!
-//! One cargo feature per event source:
-//! - `api-gateway-v2` (default): [`aws::api_gateway_v2::ApiGatewayV2Adapter`], API Gateway HTTP
-//!   APIs (payload 2.0) and Lambda Function URLs.
+//! # Adapters
+//!
+//! One cargo feature per event source, all in `default`. Each adapter is a unit struct with the
+//! defaults (`.adapter(SqsAdapter)`); configured variants sit beside it
+//! (`SqsAdapter::per_record().path("/jobs").concurrency(4)`) and are adapters too.
+//!
+//! | source | adapter (feature) | request | failures are reported |
+//! |---|---|---|---|
+//! | Function URL, API Gateway HTTP API (payload 2.0) | [`ApiGatewayV2Adapter`] (`api-gateway-v2`) | the HTTP request | as the app's HTTP response; Function URLs can stream |
+//! | API Gateway REST API (payload 1.0) | [`ApiGatewayV1Adapter`], [`ApiGatewayV1Adapter::configure`] (`api-gateway-v1`) | the HTTP request (`.base_path(..)`) | as the app's HTTP response; streams with `.streaming(true)` |
+//! | Application Load Balancer | [`AlbAdapter`] (`alb`) | the HTTP request | as the app's HTTP response; never streams |
+//! | API Gateway WebSocket API | [`ApiGatewayWebSocketAdapter`] (`api-gateway-websocket`) | `POST /ws/{route}` (`connect`, `disconnect`, `default`, ...) | as the integration response (non-2xx on `$connect` refuses the connection) |
+//! | SQS (standard and FIFO) | [`SqsAdapter`], [`SqsAdapter::per_record`], [`SqsAdapter::batch`] (`sqs`) | `POST /sqs` per message (FIFO: in order per message group), or the whole batch | `batchItemFailures` with each failed message (FIFO: and the rest of its group); batch mode: the app's validated answer |
+//! | SNS | [`SnsAdapter`], [`SnsAdapter::per_record`] (`sns`) | `POST /sns` per message | the invocation fails (Lambda retries) |
+//! | EventBridge / CloudWatch Events | [`EventBridgeAdapter`], [`EventBridgeAdapter::configure`] (`eventbridge`) | `POST /eventbridge` with the event | the invocation fails (Lambda retries) |
+//! | S3 notifications | [`S3Adapter`], [`S3Adapter::per_record`] (`s3`) | `POST /s3` per record | the invocation fails (Lambda retries) |
+//! | DynamoDB Streams | [`DynamoDbAdapter`], [`DynamoDbAdapter::per_record`], [`DynamoDbAdapter::batch`] (`dynamodb`) | `POST /dynamodb` per record, in order, or the whole batch | `batchItemFailures` with the first failed sequence number; batch mode: the app's validated answer |
+//! | Kinesis Data Streams | [`KinesisAdapter`], [`KinesisAdapter::per_record`], [`KinesisAdapter::batch`] (`kinesis`) | `POST /kinesis` per record (data decoded), in order, or the whole batch | `batchItemFailures` with the first failed sequence number; batch mode: the app's validated answer |
+//! | anything else (a JSON object) | [`PassThroughAdapter`], [`PassThroughAdapter::configure`] (`pass-through`) | `POST /events` with the event | the app's JSON body is the answer; a non-2xx status fails the invocation |
+//!
+//! "The invocation fails" means the Runtime API is told an error (`App.ErrorStatus` with the
+//! status and the start of the body, or the app's own error: `App.Panic`, `App.Timeout`...).
+//! A batch item fails when the app answers outside 2xx, returns an error, panics or times out.
+//! `batchItemFailures` needs `ReportBatchItemFailures` on the event source mapping; without it
+//! use `.report_batch_item_failures(false)` so any failure fails the invocation.
+//!
+//! # Order
+//!
+//! Adapters are asked in the order they are added. No two adapters of this crate accept the
+//! same event (a test checks every adapter against every fixture of every other source), so
+//! their order does not matter — except for [`PassThroughAdapter`], which accepts **every**
+//! JSON object and must be added last. [`register_all`] adds them all that way.
+//!
+//! # Trusting event requests
+//!
+//! Event requests carry their source in headers (`host: sqs.amazonaws.com`, `x-sqs-*`...), but
+//! when the same app also serves HTTP, a client can send those headers too. Each request made
+//! from an event carries a [`RequestContext`](serverless_adapter_core::RequestContext)
+//! extension instead, which no client can forge: its `source()` is the adapter's name (`sqs`)
+//! and its JSON the record. Check it before acting on an event route.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -40,3 +77,79 @@ pub use aws::sns::{SnsAdapter, SnsPerRecord};
 pub use aws::sqs::{SqsAdapter, SqsBatch, SqsPerRecord};
 #[cfg(feature = "pass-through")]
 pub use pass_through::{PassThroughAdapter, PassThroughConfigured};
+
+use serverless_adapter_core::Adapter;
+
+/// Every event-source adapter this crate was built with, with its defaults, in the
+/// recommended order (HTTP sources first, as they are the most frequent), without the
+/// pass-through adapter. No two of them accept the same event.
+#[allow(clippy::vec_init_then_push)] // each push is behind its own feature
+pub fn event_adapters() -> Vec<Box<dyn Adapter>> {
+    #[allow(unused_mut)] // with no event-source feature, nothing is pushed
+    let mut adapters: Vec<Box<dyn Adapter>> = Vec::new();
+    #[cfg(feature = "api-gateway-v2")]
+    adapters.push(Box::new(ApiGatewayV2Adapter));
+    #[cfg(feature = "api-gateway-v1")]
+    adapters.push(Box::new(ApiGatewayV1Adapter));
+    #[cfg(feature = "alb")]
+    adapters.push(Box::new(AlbAdapter));
+    #[cfg(feature = "api-gateway-websocket")]
+    adapters.push(Box::new(ApiGatewayWebSocketAdapter));
+    #[cfg(feature = "sqs")]
+    adapters.push(Box::new(SqsAdapter));
+    #[cfg(feature = "sns")]
+    adapters.push(Box::new(SnsAdapter));
+    #[cfg(feature = "s3")]
+    adapters.push(Box::new(S3Adapter));
+    #[cfg(feature = "dynamodb")]
+    adapters.push(Box::new(DynamoDbAdapter));
+    #[cfg(feature = "kinesis")]
+    adapters.push(Box::new(KinesisAdapter));
+    #[cfg(feature = "eventbridge")]
+    adapters.push(Box::new(EventBridgeAdapter));
+    adapters
+}
+
+/// Adds every adapter this crate was built with, with its defaults: the
+/// [`event_adapters`], then the [`PassThroughAdapter`] last.
+///
+/// ```no_run
+/// use serverless_adapter_core::{Body, BoxError, Framework, ServerlessAdapter};
+///
+/// struct App;
+///
+/// impl Framework for App {
+///     async fn serve(
+///         &self,
+///         _request: http::Request<Body>,
+///     ) -> Result<http::Response<Body>, BoxError> {
+///         Ok(http::Response::new(Body::from("ok")))
+///     }
+/// }
+///
+/// # async fn run() -> Result<(), serverless_adapter_core::Error> {
+/// serverless_adapter_adapters::register_all(ServerlessAdapter::new(App))
+///     .build()
+///     .await
+/// # }
+/// ```
+///
+/// For options, add the configured variants yourself in the same order
+/// (`.adapter(SqsAdapter::per_record().concurrency(4))`...), the pass-through adapter last.
+#[cfg(feature = "pass-through")]
+pub fn register_all<F, A, H, R>(
+    builder: serverless_adapter_core::ServerlessAdapter<F, A, H, R>,
+) -> serverless_adapter_core::ServerlessAdapter<F, serverless_adapter_core::Adapters, H, R>
+where
+    A: serverless_adapter_core::AdapterList,
+{
+    let mut adapters = event_adapters().into_iter();
+    match adapters.next() {
+        None => builder.adapter(PassThroughAdapter),
+        Some(first) => adapters
+            .fold(builder.adapter(first), |builder, adapter| {
+                builder.adapter(adapter)
+            })
+            .adapter(PassThroughAdapter),
+    }
+}
