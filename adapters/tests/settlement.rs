@@ -155,10 +155,17 @@ fn sns_failure_fails_the_invocation() {
     );
 }
 
+/// A status and body the app answers, and the failed ids or the error type expected.
+type Case = (
+    u16,
+    &'static str,
+    Result<&'static [&'static str], &'static str>,
+);
+
 #[test]
 fn batch_mode_answers_are_validated() {
     let event = sqs_event("queue", &[("m1", None), ("m2", None)]);
-    let cases: &[(u16, &str, Result<&[&str], &str>)] = &[
+    let cases: &[Case] = &[
         (200, "", Ok(&[])),
         (200, "{}", Ok(&[])),
         (200, r#"{"batchItemFailures":[]}"#, Ok(&[])),
