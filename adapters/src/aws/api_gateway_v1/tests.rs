@@ -331,3 +331,30 @@ fn binary_answers_are_base64() {
         serde_json::json!({"statusCode":204,"headers":{},"multiValueHeaders":{},"body":"","isBase64Encoded":false})
     );
 }
+
+#[test]
+fn answers_match_the_response_fixture() {
+    let (_, expected) = aws_fixtures(&["example-apigw-response"]).remove(0);
+    let expected: serde_json::Value = serde_json::from_slice(&expected).unwrap();
+    let mut response = Response::builder().status(200);
+    for (name, values) in expected["multiValueHeaders"].as_object().unwrap() {
+        for value in values.as_array().unwrap() {
+            response = response.header(name.as_str(), value.as_str().unwrap());
+        }
+    }
+    let answer = encode(response.body(()).unwrap(), b"Hello World");
+    let lowercase = |field: &str| -> serde_json::Value {
+        expected[field]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    assert_eq!(answer["statusCode"], expected["statusCode"]);
+    assert_eq!(answer["body"], expected["body"]);
+    assert_eq!(answer["isBase64Encoded"], false);
+    assert_eq!(answer["multiValueHeaders"], lowercase("multiValueHeaders"));
+    assert_eq!(answer["headers"], lowercase("headers"));
+}
