@@ -2,12 +2,13 @@
 //!
 //! Run with: `cargo run --release -p serverless-adapter-emulator -- serve --example reference-actix`
 //!
+//! Every event adapter is registered (`register_all`: HTTP sources first, pass-through last).
 //! `AWS_LWA_INVOKE_MODE` picks the handler: `buffered` (default) or `response_stream`.
 //! The app ([`serverless_adapter_examples::actix_app`]) runs on an actix worker thread, built
 //! during the function's init.
 
 use serverless_adapter::actix::ActixFramework;
-use serverless_adapter::adapters::ApiGatewayV2Adapter;
+use serverless_adapter::adapters::register_all;
 use serverless_adapter::handlers::{AwsStreamHandler, DefaultHandler};
 use serverless_adapter::{init_failed, Error, ServerlessAdapter};
 use serverless_adapter_examples::{actix_app, logging};
@@ -19,7 +20,7 @@ async fn main() -> Result<(), Error> {
     if let Err(error) = app.start().await {
         return Err(init_failed(Error::app(error)).await);
     }
-    let function = ServerlessAdapter::new(app).adapter(ApiGatewayV2Adapter);
+    let function = register_all(ServerlessAdapter::new(app));
     let mode = std::env::var("AWS_LWA_INVOKE_MODE")
         .unwrap_or_default()
         .to_lowercase();

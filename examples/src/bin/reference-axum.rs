@@ -2,9 +2,10 @@
 //!
 //! Run with: `cargo run --release -p serverless-adapter-emulator -- serve --example reference-axum`
 //!
+//! Every event adapter is registered (`register_all`: HTTP sources first, pass-through last).
 //! `AWS_LWA_INVOKE_MODE` picks the handler: `buffered` (default) or `response_stream`.
 
-use serverless_adapter::adapters::ApiGatewayV2Adapter;
+use serverless_adapter::adapters::register_all;
 use serverless_adapter::handlers::{AwsStreamHandler, DefaultHandler};
 use serverless_adapter::{init_failed, Error, ServerlessAdapter};
 use serverless_adapter_examples::{app, logging};
@@ -12,7 +13,7 @@ use serverless_adapter_examples::{app, logging};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     logging::init();
-    let function = ServerlessAdapter::new(app::router()).adapter(ApiGatewayV2Adapter);
+    let function = register_all(ServerlessAdapter::new(app::router()));
     let mode = std::env::var("AWS_LWA_INVOKE_MODE")
         .unwrap_or_default()
         .to_lowercase();

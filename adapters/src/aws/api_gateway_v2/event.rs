@@ -97,7 +97,10 @@ pub(super) fn to_request(
         Some(body) => decode_event_body(body, event.is_base64_encoded)?,
         None => bytes::Bytes::new(),
     };
-    let can_stream = context.domain_name.as_deref().is_some_and(is_function_url_domain);
+    let can_stream = context
+        .domain_name
+        .as_deref()
+        .is_some_and(is_function_url_domain);
 
     let mut request = RequestParts {
         method,

@@ -239,6 +239,10 @@ fn function_urls_are_told_apart_from_http_apis() {
         let event = format!(
             r#"{{"version":"2.0","rawPath":"/","requestContext":{{"domainName":"{domain}","http":{{"method":"GET"}}}}}}"#
         );
-        assert_eq!(decode_http(event.as_bytes()).can_stream, streams, "{domain}");
+        assert_eq!(
+            decode_http(event.as_bytes()).can_stream,
+            streams,
+            "{domain}"
+        );
     }
 }

@@ -6,21 +6,20 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http::{Method, Request};
-use serverless_adapter_adapters::{AlbAdapter, ApiGatewayV1Adapter, ApiGatewayV2Adapter};
+use serverless_adapter_adapters::{
+    AlbAdapter, ApiGatewayV1Adapter, ApiGatewayV2Adapter, PassThroughAdapter,
+};
 use serverless_adapter_core::runtime::Endpoint;
 use serverless_adapter_core::{
-    init_failed, report_init_error, Adapter, Adapters, Body, Decoded, DefaultHandler,
-    DefaultResolver, Error, EventProbe, FunctionConfig, Handler, HttpExchange, LambdaContext,
-    Resolution, Resolver, ServerlessAdapter,
+    init_failed, report_init_error, Adapters, DefaultHandler, DefaultResolver, Error,
+    FunctionConfig, Handler, ServerlessAdapter,
 };
 use serverless_adapter_handlers::AwsStreamHandler;
 use serverless_adapter_proxy::extension::{is_extension_path, ExtensionClient};
 use serverless_adapter_proxy::{
-    logging, InvokeMode, ProxyFramework, ProxySettings, ReadinessCheck, ReadinessGate, StatusSet,
-    Supervisor,
+    logging, InvokeMode, ProxyFramework, ProxySettings, ReadinessCheck, ReadinessGate, Supervisor,
 };
+use serverless_adapter_resolvers::ErrorStatusResolver;
 
 const USAGE: &str = "\
 lambda-adapter: run a web app listening on a local port as an AWS Lambda function
@@ -295,9 +294,7 @@ async fn serve(
         .adapter(ApiGatewayV1Adapter)
         .adapter(ApiGatewayV2Adapter)
         .adapter(AlbAdapter)
-        .adapter(PassThrough {
-            path: settings.pass_through_path.clone(),
-        });
+        .adapter(PassThroughAdapter::configure().path(settings.pass_through_path.clone()));
     match settings.invoke_mode {
         InvokeMode::ResponseStream => {
             with_resolver(
@@ -319,96 +316,15 @@ async fn with_resolver<H: Handler>(
     config: FunctionConfig,
 ) -> Result<(), Error> {
     match &settings.error_status_codes {
-        // GAP: swap for `serverless_adapter_resolvers::ErrorStatusResolver` once it lands.
         Some(codes) => {
+            let resolver = ErrorStatusResolver::parse(&codes.to_string())?;
             function
-                .resolver(ErrorStatuses {
-                    codes: codes.clone(),
-                })
+                .resolver(resolver)
                 .build()
                 .run_with(endpoint, config)
                 .await
         }
         None => function.build().run_with(endpoint, config).await,
-    }
-}
-
-/// Fails the invocation when the app answers one of `AWS_LWA_ERROR_STATUS_CODES`.
-///
-/// GAP (stopgap): the resolvers crate's `ErrorStatusResolver` is not there yet.
-#[derive(Debug)]
-struct ErrorStatuses {
-    codes: StatusSet,
-}
-
-impl Resolver for ErrorStatuses {
-    async fn resolve(
-        &self,
-        outcome: Result<http::Response<Body>, Error>,
-        context: &LambdaContext,
-    ) -> Resolution {
-        match outcome {
-            Ok(response) if self.codes.contains(response.status()) => {
-                let status = response.status();
-                Resolution::Fail(Error::custom(
-                    "App.ErrorStatus",
-                    format!(
-                        "the app answered {status}, one of AWS_LWA_ERROR_STATUS_CODES ({})",
-                        self.codes
-                    ),
-                ))
-            }
-            outcome => DefaultResolver.resolve(outcome, context).await,
-        }
-    }
-}
-
-/// Non-HTTP events, POSTed as they are to the pass-through path; the app's 2xx body is the
-/// answer, any other status fails the invocation.
-///
-/// GAP (stopgap): the adapters crate's `PassThroughAdapter` is not there yet.
-#[derive(Debug)]
-struct PassThrough {
-    path: String,
-}
-
-impl Adapter for PassThrough {
-    fn name(&self) -> &str {
-        "pass-through"
-    }
-
-    fn can_handle(&self, _: &EventProbe<'_>) -> bool {
-        true
-    }
-
-    fn decode(&self, event: Bytes, _: &LambdaContext) -> Result<Decoded, Error> {
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(self.path.as_str())
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .header(http::header::CONTENT_LENGTH, event.len())
-            .body(Body::from(event))
-            .map_err(|error| {
-                Error::adapter(format!("the pass-through request cannot be built: {error}"))
-            })?;
-        Ok(Decoded::Http(HttpExchange {
-            request,
-            encoder: Box::new(|head: &http::response::Parts, body: Bytes| {
-                if head.status.is_success() {
-                    Ok(body)
-                } else {
-                    Err(Error::custom(
-                        "App.ErrorStatus",
-                        format!(
-                            "the app answered the event with {}: {}",
-                            head.status,
-                            String::from_utf8_lossy(&body[..body.len().min(1024)])
-                        ),
-                    ))
-                }
-            }),
-            can_stream: false,
-        }))
     }
 }
 
