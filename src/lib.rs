@@ -6,17 +6,13 @@
 //! ```no_run
 //! use axum::{routing::get, Router};
 //! use serverless_adapter::adapters::ApiGatewayV2Adapter;
-//! use serverless_adapter::handlers::DefaultHandler;
+//! use serverless_adapter::handlers::AwsStreamHandler;
 //! use serverless_adapter::ServerlessAdapter;
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), serverless_adapter::Error> {
 //!     let app = Router::new().route("/", get(|| async { "ok" }));
-//!     ServerlessAdapter::new(app)
-//!         .handler(DefaultHandler)
-//!         .adapter(ApiGatewayV2Adapter)
-//!         .build()
-//!         .await
+//!     ServerlessAdapter::new(app).handler(AwsStreamHandler).adapter(ApiGatewayV2Adapter).build().await
 //! }
 //! ```
 //!
