@@ -8,6 +8,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use axum::serve::ListenerExt as _;
 use serverless_adapter_examples::app::router;
 
 #[tokio::main]
@@ -38,6 +39,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "reference-server listening on http://{}",
         listener.local_addr()?
     );
+    // Small streamed events leave at once instead of waiting for a delayed ACK (Nagle).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            eprintln!("reference-server: TCP_NODELAY not set: {error}");
+        }
+    });
     axum::serve(listener, router())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
