@@ -287,6 +287,36 @@ pub fn validate_batch_answer(
     Ok(batch_item_failures(failed))
 }
 
+/// The identifier of the single item of a whole-batch request.
+pub const WHOLE_BATCH_ITEM_ID: &str = "batch";
+
+/// A batch served as one request (the whole event): the app answers `batchItemFailures` itself,
+/// and its answer is validated against the batch's record `ids` by [`validate_batch_answer`].
+pub fn whole_batch(
+    source: &'static str,
+    request: http::Request<serverless_adapter_core::Body>,
+    ids: Vec<String>,
+) -> serverless_adapter_core::Decoded {
+    use serverless_adapter_core::{Batch, BatchItem, BatchOrder, Decoded};
+    Decoded::Batch(Batch {
+        items: vec![BatchItem {
+            id: WHOLE_BATCH_ITEM_ID.to_owned(),
+            group: None,
+            request,
+        }],
+        order: BatchOrder::InOrder,
+        settle: Box::new(move |outcomes: Vec<ItemOutcome>| {
+            let mut outcomes = outcomes.into_iter();
+            match (outcomes.next(), outcomes.next()) {
+                (Some(outcome), None) => validate_batch_answer(source, outcome, &ids),
+                _ => Err(Error::adapter(format!(
+                    "a {source} whole-batch request has exactly one outcome"
+                ))),
+            }
+        }),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,8 +12,8 @@ mod request;
 pub use answer_body::{decode_event_body, encode_answer_body, is_text_content_type, AnswerBody};
 pub use batch::{
     all_or_error, batch_item_failures, body_excerpt, failed_items_answer, failure_reason,
-    first_failure_answer, item_error, log_item_failure, validate_batch_answer, ERROR_STATUS_TYPE,
-    EXCERPT_LIMIT, INVALID_BATCH_ANSWER_TYPE,
+    first_failure_answer, item_error, log_item_failure, validate_batch_answer, whole_batch,
+    ERROR_STATUS_TYPE, EXCERPT_LIMIT, INVALID_BATCH_ANSWER_TYPE, WHOLE_BATCH_ITEM_ID,
 };
 pub use event_request::{
     event_request, event_uri, kebab_case, record_json, scalar_text, sniff_content_type,

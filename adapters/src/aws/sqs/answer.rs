@@ -4,7 +4,7 @@ use bytes::Bytes;
 use serverless_adapter_core::{Error, ItemOutcome};
 
 use super::NAME;
-use crate::common::{failed_items_answer, validate_batch_answer};
+use crate::common::failed_items_answer;
 
 /// Per-record mode: every message that did not succeed (and, in a FIFO message group, every
 /// message after the group's first failure).
@@ -14,15 +14,4 @@ pub(super) fn settle_records(
     report: bool,
 ) -> Result<Bytes, Error> {
     failed_items_answer(NAME, "the SQS message", outcomes, groups, report)
-}
-
-/// Batch mode: the app's own answer, checked against the batch's message ids.
-pub(super) fn settle_batch(outcomes: Vec<ItemOutcome>, ids: &[String]) -> Result<Bytes, Error> {
-    let mut outcomes = outcomes.into_iter();
-    match (outcomes.next(), outcomes.next()) {
-        (Some(outcome), None) => validate_batch_answer(NAME, outcome, ids),
-        _ => Err(Error::adapter(
-            "an SQS batch request has exactly one outcome",
-        )),
-    }
 }

@@ -135,9 +135,6 @@ pub(super) fn per_record(event: &[u8], options: &SqsPerRecord) -> Result<Decoded
     }))
 }
 
-/// The identifier of the single item of a whole-batch request.
-pub(super) const BATCH_ITEM_ID: &str = "batch";
-
 /// The whole event in one request.
 pub(super) fn whole_batch(event: Bytes, path: &str) -> Result<Decoded, Error> {
     let uri = event_uri(path)?;
@@ -168,13 +165,5 @@ pub(super) fn whole_batch(event: Bytes, path: &str) -> Result<Decoded, Error> {
         event.clone(),
         RequestContext::new(NAME, "{}"),
     );
-    Ok(Decoded::Batch(Batch {
-        items: vec![BatchItem {
-            id: BATCH_ITEM_ID.to_owned(),
-            group: None,
-            request,
-        }],
-        order: BatchOrder::InOrder,
-        settle: Box::new(move |outcomes| answer::settle_batch(outcomes, &ids)),
-    }))
+    Ok(crate::common::whole_batch(NAME, request, ids))
 }
