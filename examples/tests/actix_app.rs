@@ -386,26 +386,6 @@ async fn requests_are_served_concurrently() {
 
 // ---- reference-actix under cargo-lambda ----
 
-fn cargo_lambda_watch(port: u16) -> support::ChildGuard {
-    let mut command = std::process::Command::new("cargo-lambda");
-    command
-        .args([
-            "lambda",
-            "watch",
-            "--only-lambda-apis",
-            "--invoke-address",
-            "127.0.0.1",
-            "--invoke-port",
-        ])
-        .arg(port.to_string())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let guard = support::ChildGuard::spawn(command);
-    support::wait_for_port(port, Duration::from_secs(20));
-    guard
-}
-
 fn reference_actix(port: u16, mode: &str) -> support::ChildGuard {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_reference-actix"));
     command
@@ -434,8 +414,7 @@ fn require_cargo_lambda() {
 #[tokio::test]
 async fn reference_actix_answers_function_url_requests() {
     require_cargo_lambda();
-    let port = support::free_port();
-    let _emulator = cargo_lambda_watch(port);
+    let (_emulator, port) = support::cargo_lambda_watch();
     let _function = reference_actix(port, "buffered");
     let base = format!("http://127.0.0.1:{port}/lambda-url/_");
 
@@ -476,8 +455,7 @@ async fn reference_actix_answers_function_url_requests() {
 #[tokio::test]
 async fn reference_actix_streams_events_as_produced() {
     require_cargo_lambda();
-    let port = support::free_port();
-    let _emulator = cargo_lambda_watch(port);
+    let (_emulator, port) = support::cargo_lambda_watch();
     let _function = reference_actix(port, "response_stream");
     let base = format!("http://127.0.0.1:{port}/lambda-url/_");
 

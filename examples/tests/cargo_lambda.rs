@@ -3,32 +3,12 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use support::{assert_events_spread, free_port, get, send, stream, wait_for_port, ChildGuard};
-
-fn cargo_lambda_watch(port: u16) -> ChildGuard {
-    let mut command = Command::new("cargo-lambda");
-    command
-        .args([
-            "lambda",
-            "watch",
-            "--only-lambda-apis",
-            "--invoke-address",
-            "127.0.0.1",
-            "--invoke-port",
-        ])
-        .arg(port.to_string())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let guard = ChildGuard::spawn(command);
-    wait_for_port(port, Duration::from_secs(20));
-    guard
-}
+use support::{assert_events_spread, get, send, stream, ChildGuard};
 
 fn function(port: u16, mode: &str) -> ChildGuard {
     let mut command = Command::new(env!("CARGO_BIN_EXE_reference-axum"));
@@ -58,8 +38,7 @@ fn require_cargo_lambda() {
 #[tokio::test]
 async fn function_url_requests_through_cargo_lambda() {
     require_cargo_lambda();
-    let port = free_port();
-    let _emulator = cargo_lambda_watch(port);
+    let (_emulator, port) = support::cargo_lambda_watch();
     let _function = function(port, "buffered");
     let base = format!("http://127.0.0.1:{port}/lambda-url/_");
 
@@ -95,8 +74,7 @@ async fn function_url_requests_through_cargo_lambda() {
 #[tokio::test]
 async fn streamed_events_arrive_as_produced_through_cargo_lambda() {
     require_cargo_lambda();
-    let port = free_port();
-    let _emulator = cargo_lambda_watch(port);
+    let (_emulator, port) = support::cargo_lambda_watch();
     let _function = function(port, "response_stream");
     let base = format!("http://127.0.0.1:{port}/lambda-url/_");
 

@@ -201,3 +201,39 @@ pub fn assert_events_spread(streamed: &Streamed, events: usize, gap: Duration) {
         );
     }
 }
+
+/// cargo-lambda's emulator (`cargo lambda watch --only-lambda-apis`) on a free port, and that
+/// port. A port picked free can be taken by another test before cargo-lambda binds it; then
+/// cargo-lambda exits and the port answers for someone else. So the child must still be
+/// running once the port accepts connections, or it is started again on another port.
+pub fn cargo_lambda_watch() -> (ChildGuard, u16) {
+    for _ in 0..3 {
+        let port = free_port();
+        let mut command = Command::new("cargo-lambda");
+        command
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+            ])
+            .arg(port.to_string())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut guard = ChildGuard::spawn(command);
+        wait_for_port(port, Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(100));
+        if guard
+            .0
+            .try_wait()
+            .expect("the child can be polled")
+            .is_none()
+        {
+            return (guard, port);
+        }
+    }
+    panic!("cargo-lambda did not stay up on three free ports in a row");
+}
