@@ -27,12 +27,44 @@
 //! `batchItemFailures` needs `ReportBatchItemFailures` on the event source mapping; without it
 //! use `.report_batch_item_failures(false)` so any failure fails the invocation.
 //!
+//! An adapter probes an event cheaply, then turns it into requests (here an SQS batch of two
+//! messages becomes two `POST /jobs` requests):
+//!
+//! ```
+//! use serverless_adapter_adapters::SqsAdapter;
+//! use serverless_adapter_core::{Adapter, Decoded, EventProbe, LambdaContext};
+//!
+//! let event = br#"{"Records": [
+//!     {"messageId": "m1", "body": "one", "eventSource": "aws:sqs"},
+//!     {"messageId": "m2", "body": "two", "eventSource": "aws:sqs"}
+//! ]}"#;
+//! let adapter = SqsAdapter::per_record().path("/jobs");
+//! assert!(adapter.can_handle(&EventProbe::new(event)?));
+//!
+//! let context = LambdaContext::for_request_id("request-1");
+//! let Decoded::Batch(batch) = adapter.decode(event.to_vec().into(), &context)? else {
+//!     unreachable!("SQS events are batches");
+//! };
+//! let ids: Vec<&str> = batch.items.iter().map(|item| item.id.as_str()).collect();
+//! assert_eq!(ids, ["m1", "m2"]);
+//! assert_eq!(batch.items[0].request.uri().path(), "/jobs");
+//! assert_eq!(batch.items[0].request.headers()["host"], "sqs.amazonaws.com");
+//! # Ok::<(), serverless_adapter_core::Error>(())
+//! ```
+//!
 //! # Order
 //!
 //! Adapters are asked in the order they are added. No two adapters of this crate accept the
 //! same event (a test checks every adapter against every fixture of every other source), so
 //! their order does not matter — except for [`PassThroughAdapter`], which accepts **every**
 //! JSON object and must be added last. [`register_all`] adds them all that way.
+//!
+//! # Choosing adapters by name
+//!
+//! Every adapter is registered in the plugin registry under a kebab-case name (see
+//! [`plugins`]), so a function can take its list from the environment:
+//! `ServerlessAdapter::new(app).adapters_from_env_or(register_all)?` uses
+//! `SERVERLESS_ADAPTER_ADAPTERS=api-gateway-v2,sqs` when it is set, and every adapter otherwise.
 //!
 //! # Trusting event requests
 //!
@@ -49,6 +81,7 @@ pub mod common;
 #[cfg(feature = "pass-through")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pass-through")))]
 pub mod pass_through;
+pub mod plugins;
 
 #[cfg(test)]
 mod fixtures;

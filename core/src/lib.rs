@@ -11,7 +11,14 @@
 //! [`runtime`] serve invocations with them.
 //!
 //! Plugin crates (adapters, frameworks, handlers) depend on this crate only: it holds no
-//! framework and no event definitions.
+//! framework and no event definitions. They can register their parts by name in the
+//! [`registry`], so a function picks its adapters from `SERVERLESS_ADAPTER_ADAPTERS`.
+//!
+//! # Feature flags
+//! - `logging` (off by default): the `logging` module, a `tracing` subscriber that writes the way Lambda
+//!   reads logs (text or JSON, Lambda's log level), for binaries.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adapter;
 mod body;
@@ -20,7 +27,11 @@ mod context;
 mod error;
 mod framework;
 mod handler;
+#[cfg(feature = "logging")]
+#[cfg_attr(docsrs, doc(cfg(feature = "logging")))]
+pub mod logging;
 mod probe;
+pub mod registry;
 mod request_context;
 mod resolver;
 pub mod runtime;

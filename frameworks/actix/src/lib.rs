@@ -43,6 +43,8 @@
 //! from the body's size, and responses to `HEAD`, `1xx`, `204` and `304` carry no body.
 //! WebSocket upgrades are not supported (Lambda has no such connections).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod body;
 mod convert;
 mod extract;

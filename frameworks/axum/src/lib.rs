@@ -18,6 +18,8 @@
 //! let app: Router = Router::new().route("/whoami", get(whoami));
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;

@@ -6,7 +6,8 @@
 //! both bodies. [`ProxySettings::from_env`] reads every `AWS_LWA_*` setting (legacy names
 //! included); [`ReadinessCheck`] and [`ReadinessGate`] hold invocations until the app is ready;
 //! [`Supervisor`] runs the app itself and restarts it when it dies; [`extension`] registers the
-//! binary as a Lambda external extension.
+//! binary as a Lambda external extension; [`compression`] compresses answers, streamed ones
+//! included, when `AWS_LWA_ENABLE_COMPRESSION=true`.
 //!
 //! ```no_run
 //! use serverless_adapter_adapters::ApiGatewayV2Adapter;
@@ -29,11 +30,15 @@
 //! either the request never left, or the method is idempotent, or the failure came within
 //! [`STALE_RACE_WINDOW`] of sending. A fresh connection's failure is never retried.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod client;
+pub mod compression;
 pub mod extension;
 mod framework;
 mod headers;
 pub mod logging;
+mod plugin;
 mod readiness;
 mod replay;
 pub mod settings;
@@ -45,5 +50,5 @@ pub use headers::{
     LAMBDA_CONTEXT_HEADER, REQUEST_CONTEXT_HEADER, TENANT_ID_HEADER, TRACE_ID_HEADER,
 };
 pub use readiness::{poll_interval, ReadinessCheck, ReadinessGate, FAST_PHASE, FAST_POLL};
-pub use settings::{InvokeMode, ProxySettings, ReadinessProtocol, StatusSet};
+pub use settings::{InvokeMode, ProxySettings, ReadinessProtocol, StatusCodes};
 pub use supervisor::Supervisor;
