@@ -23,6 +23,10 @@ const EXCERPT_LIMIT: usize = 4 * 1024;
 const EXCERPT_TIME: Duration = Duration::from_secs(2);
 
 /// A set of HTTP status codes, parsed from a list of codes and ranges: `500-599,404`.
+///
+/// One type for every status list of the project: the error statuses here, and the proxy's
+/// settings (`AWS_LWA_ERROR_STATUS_CODES`, `AWS_LWA_READINESS_CHECK_HEALTHY_STATUS`).
+/// [`Display`](fmt::Display) writes it back as a list (`500-599,404`).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct StatusCodes {
     ranges: Vec<(u16, u16)>,
@@ -36,7 +40,9 @@ impl StatusCodes {
         Self::parse_named(list, "the status code list")
     }
 
-    fn parse_named(list: &str, what: &str) -> Result<Self, Error> {
+    /// As [`parse`](Self::parse), naming `what` (such as the environment variable the list
+    /// came from) in the error message.
+    pub fn parse_named(list: &str, what: &str) -> Result<Self, Error> {
         if list.trim().is_empty() {
             return Ok(Self::default());
         }
@@ -47,8 +53,13 @@ impl StatusCodes {
             ))
         };
         let code = |text: &str, item: &str| -> Result<u16, Error> {
-            match text.trim().parse::<u16>() {
-                Ok(code) if (100..=999).contains(&code) => Ok(code),
+            let text = text.trim();
+            match text.parse::<u16>() {
+                Ok(code)
+                    if (100..=999).contains(&code) && text.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    Ok(code)
+                }
                 _ => Err(bad(item, "is not a status code (100 to 999)")),
             }
         };
@@ -76,6 +87,17 @@ impl StatusCodes {
         Ok(Self { ranges })
     }
 
+    /// The codes from `low` to `high`, inclusive (none when `low > high`).
+    pub fn range(low: u16, high: u16) -> Self {
+        Self {
+            ranges: if low <= high {
+                vec![(low, high)]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
     /// Whether the set holds `status`.
     pub fn contains(&self, status: u16) -> bool {
         self.ranges
@@ -97,20 +119,25 @@ impl FromStr for StatusCodes {
     }
 }
 
+impl fmt::Display for StatusCodes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, &(low, high)) in self.ranges.iter().enumerate() {
+            if index > 0 {
+                f.write_str(",")?;
+            }
+            if low == high {
+                write!(f, "{low}")?;
+            } else {
+                write!(f, "{low}-{high}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for StatusCodes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let items: Vec<String> = self
-            .ranges
-            .iter()
-            .map(|&(low, high)| {
-                if low == high {
-                    low.to_string()
-                } else {
-                    format!("{low}-{high}")
-                }
-            })
-            .collect();
-        write!(f, "StatusCodes({:?})", items.join(","))
+        write!(f, "StatusCodes({:?})", self.to_string())
     }
 }
 
@@ -278,10 +305,15 @@ mod tests {
             assert!(!codes.contains(code), "{code}");
         }
         assert_eq!(format!("{codes:?}"), r#"StatusCodes("500-599,404,418")"#);
+        assert_eq!(codes.to_string(), "500-599,404,418");
+        assert_eq!(StatusCodes::range(100, 499).to_string(), "100-499");
+        assert!(StatusCodes::range(5, 1).is_empty());
+        let named = StatusCodes::parse_named("5xx", "AWS_LWA_X").unwrap_err();
+        assert!(named.message().starts_with("AWS_LWA_X \"5xx\""), "{named}");
         assert!(StatusCodes::parse("").unwrap().is_empty());
         assert!("502".parse::<StatusCodes>().unwrap().contains(502));
         for bad in [
-            "5xx", "600-500", "99", "500,,502", "500-", "-500", "1000", "500;502",
+            "5xx", "600-500", "99", "500,,502", "500-", "-500", "1000", "500;502", "+500",
         ] {
             let err = StatusCodes::parse(bad).unwrap_err();
             assert!(err.is_config(), "{bad}");

@@ -15,6 +15,8 @@
 //! event records (SQS, SNS, Kinesis...) are settled by their adapter: any non-2xx answer there
 //! is already a failure.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod debug;
 mod error_status;
 

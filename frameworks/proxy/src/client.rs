@@ -63,7 +63,7 @@ impl SendError {
     pub(crate) fn into_box(self, target: &str) -> BoxError {
         match self {
             Self::Connect(error, _) => Box::new(
-                Error::app(format!("the app at {target} cannot be reached: {error}"))
+                Error::app(format!("the app at {target} cannot be reached: {error} (is it running and listening on AWS_LWA_HOST:AWS_LWA_PORT?)"))
                     .with_source(error),
             ),
             Self::Request(error) => Box::new(

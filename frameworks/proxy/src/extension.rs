@@ -70,7 +70,7 @@ pub struct ExtensionClient {
 async fn connect(endpoint: &Endpoint) -> Result<SendRequest<Full<Bytes>>, Error> {
     let unreachable = |error: String| {
         Error::runtime_api(
-            format!("the Extensions API at {endpoint:?} cannot be reached"),
+            format!("the Extensions API at {endpoint:?} cannot be reached (outside Lambda or the emulator, run with --no-extension)"),
             error,
         )
     };

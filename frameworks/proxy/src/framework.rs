@@ -11,9 +11,10 @@ use serverless_adapter_core::{
 };
 
 use crate::client::{AppBody, AppClient, SendError};
+use crate::compression::{self, Negotiated};
 use crate::headers;
 use crate::readiness::{poll_interval, ReadinessGate};
-use crate::settings::ProxySettings;
+use crate::settings::{ProxySettings, StatusCodes};
 
 /// Time kept before the Lambda deadline: a request still waiting on the app then gets a `504`
 /// from the proxy, and a body still streaming ends with a timeout error, so that the function
@@ -38,7 +39,12 @@ pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 ///   `client` module notes in the crate documentation);
 /// - answers `504` when the app gives no response head before the Lambda deadline minus
 ///   [`DEFAULT_DEADLINE_MARGIN`], and ends a response body still streaming then with a
-///   timeout error.
+///   timeout error;
+/// - with `AWS_LWA_ENABLE_COMPRESSION=true`, compresses the response body as it streams
+///   (gzip, Brotli or Zstandard, as the request's `accept-encoding` allows; see
+///   [`compression`](crate::compression)); except answers whose status is one of
+///   `AWS_LWA_ERROR_STATUS_CODES`: they become invocation errors quoting the body, which
+///   must stay readable.
 ///
 /// Cloning is cheap: clones share the connection pool.
 #[derive(Clone)]
@@ -54,6 +60,8 @@ struct Shared {
     authorization_source: Option<http::HeaderName>,
     deadline_margin: Duration,
     gate: ReadinessGate,
+    compress: bool,
+    error_statuses: Option<StatusCodes>,
 }
 
 impl std::fmt::Debug for ProxyFramework {
@@ -64,6 +72,7 @@ impl std::fmt::Debug for ProxyFramework {
             .field("authorization_source", &self.shared.authorization_source)
             .field("deadline_margin", &self.shared.deadline_margin)
             .field("gate", &self.shared.gate)
+            .field("compress", &self.shared.compress)
             .finish()
     }
 }
@@ -153,6 +162,9 @@ impl ProxyFramework {
                 () = until(deadline) => return Ok(timeout_response(deadline, "the app was not ready")),
             }
         }
+        let negotiated = shared
+            .compress
+            .then(|| Negotiated::from_request(request.method(), request.headers()));
         let request = self.prepare(request);
         let sending = async {
             let mut request = request;
@@ -181,10 +193,20 @@ impl ProxyFramework {
         let (response, checkin) = sent.map_err(|error| error.into_box(&shared.target))?;
         let (mut head, incoming) = response.into_parts();
         headers::strip_hop_by_hop(&mut head.headers);
-        Ok(Response::from_parts(
-            head,
-            Body::new(AppBody::new(incoming, checkin, deadline)),
-        ))
+        let response =
+            Response::from_parts(head, Body::new(AppBody::new(incoming, checkin, deadline)));
+        Ok(match negotiated {
+            Some(_)
+                if shared
+                    .error_statuses
+                    .as_ref()
+                    .is_some_and(|codes| codes.contains(response.status().as_u16())) =>
+            {
+                response
+            }
+            Some(negotiated) => compression::compress(negotiated, response),
+            None => response,
+        })
     }
 }
 
@@ -224,6 +246,8 @@ impl ProxyBuilder {
                 authorization_source: settings.authorization_source.clone(),
                 deadline_margin: self.deadline_margin,
                 gate: self.gate,
+                compress: settings.enable_compression,
+                error_statuses: settings.error_status_codes.clone(),
             }),
         }
     }
@@ -235,7 +259,7 @@ fn timeout_response(
 ) -> Response<Body> {
     let budget = deadline.map_or(0, |(_, budget)| budget.as_millis());
     let error = Error::timeout(format!(
-        "{what} within {budget} ms, before the Lambda deadline"
+        "{what} within {budget} ms, before the Lambda deadline: make the app answer faster, or raise the function timeout"
     ));
     tracing::error!(error = error.message(), "answering 504");
     error_response(&error).unwrap_or_else(|| {

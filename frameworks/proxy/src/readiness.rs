@@ -13,7 +13,7 @@ use serverless_adapter_core::Error;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use crate::settings::{ProxySettings, ReadinessProtocol, StatusSet};
+use crate::settings::{ProxySettings, ReadinessProtocol, StatusCodes};
 
 /// Longest one readiness attempt may take (an app that accepted the connection but does not
 /// answer yet); the overall timeout, when set, still applies.
@@ -43,7 +43,7 @@ pub struct ReadinessCheck {
     port: u16,
     protocol: ReadinessProtocol,
     path: String,
-    healthy: StatusSet,
+    healthy: StatusCodes,
 }
 
 impl ReadinessCheck {
@@ -94,7 +94,7 @@ impl ReadinessCheck {
         let status = response
             .map_err(|error| format!("the readiness request failed: {error}"))?
             .status();
-        if self.healthy.contains(status) {
+        if self.healthy.contains(status.as_u16()) {
             Ok(())
         } else {
             Err(format!("status {status} is not one of {}", self.healthy))
@@ -127,7 +127,7 @@ impl ReadinessCheck {
             if let Some(limit) = timeout {
                 if elapsed >= limit {
                     return Err(Error::config(format!(
-                        "the app was not ready at {} within {} s (AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS); last attempt: {why}",
+                        "the app was not ready at {} within {} s (AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS); last attempt: {why}. Check that the app listens on AWS_LWA_PORT and answers the readiness check (AWS_LWA_READINESS_CHECK_PATH / _PROTOCOL) with a healthy status (AWS_LWA_READINESS_CHECK_HEALTHY_STATUS), or raise the timeout",
                         self.target(),
                         limit.as_secs_f64()
                     )));
@@ -347,7 +347,7 @@ mod tests {
         let mut settings = ProxySettings::for_app("127.0.0.1", port);
         settings.readiness_protocol = protocol;
         settings.readiness_path = "/health".into();
-        settings.readiness_healthy_status = StatusSet::parse(healthy).unwrap();
+        settings.readiness_healthy_status = StatusCodes::parse(healthy).unwrap();
         ReadinessCheck::new(&settings)
     }
 

@@ -8,12 +8,11 @@
 //! - any other invalid value is an [`Error::config`] naming the variable and the value: a
 //!   function with a typo in its settings fails its init instead of running with defaults.
 
-use std::fmt;
 use std::time::Duration;
 
 use http::header::HeaderName;
-use http::StatusCode;
 use serverless_adapter_core::Error;
+pub use serverless_adapter_resolvers::StatusCodes;
 
 /// The default app port.
 pub const DEFAULT_PORT: u16 = 8080;
@@ -48,82 +47,12 @@ pub enum InvokeMode {
     ResponseStream,
 }
 
-/// A set of HTTP status codes written as a list of codes and inclusive ranges, such as
-/// `200-399,404`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StatusSet {
-    ranges: Vec<(u16, u16)>,
-}
-
-impl StatusSet {
-    /// Parses `100-499` or `200-399,404,500-502`. Spaces around items are allowed; codes are
-    /// 100 to 999; an empty list, an empty item or a reversed range is an error.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut ranges = Vec::new();
-        for item in text.split(',') {
-            let item = item.trim();
-            if item.is_empty() {
-                return Err("an item of the list is empty".to_owned());
-            }
-            let (low, high) = match item.split_once('-') {
-                Some((low, high)) => (parse_code(low.trim())?, parse_code(high.trim())?),
-                None => {
-                    let code = parse_code(item)?;
-                    (code, code)
-                }
-            };
-            if low > high {
-                return Err(format!("the range {item:?} is reversed"));
-            }
-            ranges.push((low, high));
-        }
-        Ok(Self { ranges })
-    }
-
-    /// The codes from `low` to `high`, inclusive.
-    pub fn range(low: u16, high: u16) -> Self {
-        Self {
-            ranges: vec![(low, high)],
-        }
-    }
-
-    /// True when `status` is in the set.
-    pub fn contains(&self, status: StatusCode) -> bool {
-        let code = status.as_u16();
-        self.ranges
-            .iter()
-            .any(|&(low, high)| low <= code && code <= high)
-    }
-}
-
 fn parse_code(text: &str) -> Result<u16, String> {
     match text.parse::<u16>() {
         Ok(code) if (100..=999).contains(&code) && text.bytes().all(|b| b.is_ascii_digit()) => {
             Ok(code)
         }
         _ => Err(format!("{text:?} is not a status code (100 to 999)")),
-    }
-}
-
-impl fmt::Debug for StatusSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_string())
-    }
-}
-
-impl fmt::Display for StatusSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, (low, high)) in self.ranges.iter().enumerate() {
-            if index > 0 {
-                f.write_str(",")?;
-            }
-            if low == high {
-                write!(f, "{low}")?;
-            } else {
-                write!(f, "{low}-{high}")?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -144,7 +73,7 @@ pub struct ProxySettings {
     /// `AWS_LWA_READINESS_CHECK_HEALTHY_STATUS`: `100-499`; or, when only the 0.9-era
     /// `AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS` (legacy `READINESS_CHECK_MIN_UNHEALTHY_STATUS`)
     /// is set to N, `100-(N-1)`.
-    pub readiness_healthy_status: StatusSet,
+    pub readiness_healthy_status: StatusCodes,
     /// `AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS`: give up waiting for the app after this long
     /// (whole or decimal seconds, more than 0); no limit by default.
     pub readiness_timeout: Option<Duration>,
@@ -156,15 +85,16 @@ pub struct ProxySettings {
     pub remove_base_path: Option<String>,
     /// `AWS_LWA_PASS_THROUGH_PATH`: where non-HTTP events are posted; `/events`.
     pub pass_through_path: String,
-    /// `AWS_LWA_ENABLE_COMPRESSION`: `false`. Read and validated; compression is not
-    /// implemented yet (a `true` is logged as ignored).
+    /// `AWS_LWA_ENABLE_COMPRESSION`: `false`. When `true`, responses are compressed with
+    /// gzip, Brotli or Zstandard as the request's `accept-encoding` allows, in buffered and
+    /// streaming mode alike (see [`compression`](crate::compression)).
     pub enable_compression: bool,
     /// `AWS_LWA_INVOKE_MODE`: `buffered` or `response_stream` (any case).
     pub invoke_mode: InvokeMode,
     /// `AWS_LWA_AUTHORIZATION_SOURCE`: a header renamed to `authorization` on requests.
     pub authorization_source: Option<HeaderName>,
     /// `AWS_LWA_ERROR_STATUS_CODES`: app statuses reported as an invocation error.
-    pub error_status_codes: Option<StatusSet>,
+    pub error_status_codes: Option<StatusCodes>,
     /// `AWS_LWA_LAMBDA_RUNTIME_API_PROXY`: the Runtime API to poll instead of
     /// `AWS_LAMBDA_RUNTIME_API` (the Extensions API is still reached through the latter).
     pub runtime_api_proxy: Option<String>,
@@ -181,7 +111,7 @@ impl Default for ProxySettings {
             readiness_port: DEFAULT_PORT,
             readiness_path: DEFAULT_READINESS_PATH.to_owned(),
             readiness_protocol: ReadinessProtocol::Http,
-            readiness_healthy_status: StatusSet::range(100, 499),
+            readiness_healthy_status: StatusCodes::range(100, 499),
             readiness_timeout: None,
             async_init: false,
             remove_base_path: None,
@@ -249,6 +179,16 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
         )
     }
 
+    /// A list of status codes and ranges such as `200-399,404`; the error names the variable.
+    /// Only spaces counts as unset, like the empty string.
+    fn status_codes(&self, name: &'static str) -> Result<Option<StatusCodes>, Error> {
+        let codes = self
+            .get(&[name])
+            .map(|(name, value)| StatusCodes::parse_named(&value, name))
+            .transpose()?;
+        Ok(codes.filter(|codes| !codes.is_empty()))
+    }
+
     fn path(&self, names: &[&'static str]) -> Result<Option<String>, Error> {
         self.parse(names, "a path starting with `/`", parse_path)
     }
@@ -303,6 +243,28 @@ impl ProxySettings {
     }
 
     /// Reads the settings through `lookup` (a stand-in for the environment, in tests).
+    ///
+    /// ```
+    /// use serverless_adapter_proxy::{InvokeMode, ProxySettings};
+    ///
+    /// let env = |name: &str| match name {
+    ///     "AWS_LWA_PORT" => Some("3000".to_owned()),
+    ///     "AWS_LWA_INVOKE_MODE" => Some("response_stream".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let settings = ProxySettings::from_lookup(env)?;
+    /// assert_eq!((settings.host.as_str(), settings.port), ("127.0.0.1", 3000));
+    /// assert_eq!(settings.invoke_mode, InvokeMode::ResponseStream);
+    ///
+    /// // A bad value is an init error naming the variable, not a silent default.
+    /// let error = ProxySettings::from_lookup(|name| {
+    ///     (name == "AWS_LWA_ASYNC_INIT").then(|| "yes".to_owned())
+    /// })
+    /// .unwrap_err();
+    /// assert_eq!(error.error_type(), "Runtime.InvalidConfig");
+    /// assert!(error.message().contains("AWS_LWA_ASYNC_INIT"));
+    /// # Ok::<(), serverless_adapter_core::Error>(())
+    /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let env = Reader { lookup };
         let defaults = Self::default();
@@ -337,11 +299,7 @@ impl ProxySettings {
                 },
             )?
             .unwrap_or_default();
-        let healthy = env.parse(
-            &["AWS_LWA_READINESS_CHECK_HEALTHY_STATUS"],
-            "a list of status codes and ranges such as `200-399,404`",
-            StatusSet::parse,
-        )?;
+        let healthy = env.status_codes("AWS_LWA_READINESS_CHECK_HEALTHY_STATUS")?;
         let min_unhealthy = env.parse(
             &[
                 "AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS",
@@ -355,7 +313,7 @@ impl ProxySettings {
         )?;
         let readiness_healthy_status = match (healthy, min_unhealthy) {
             (Some(set), _) => set,
-            (None, Some(min)) => StatusSet::range(100, min - 1),
+            (None, Some(min)) => StatusCodes::range(100, min - 1),
             (None, None) => defaults.readiness_healthy_status,
         };
         let readiness_timeout = env.parse(
@@ -397,11 +355,7 @@ impl ProxySettings {
             "a header name",
             |value| HeaderName::from_bytes(value.as_bytes()).map_err(|_| String::new()),
         )?;
-        let error_status_codes = env.parse(
-            &["AWS_LWA_ERROR_STATUS_CODES"],
-            "a list of status codes and ranges such as `500-599` or `502,504`",
-            StatusSet::parse,
-        )?;
+        let error_status_codes = env.status_codes("AWS_LWA_ERROR_STATUS_CODES")?;
         let runtime_api_proxy = env
             .get(&["AWS_LWA_LAMBDA_RUNTIME_API_PROXY"])
             .map(|(_, value)| value);

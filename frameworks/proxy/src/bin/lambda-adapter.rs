@@ -2,6 +2,7 @@
 //! drop-in for the Lambda Web Adapter. See `lambda-adapter --help`.
 
 use std::ffi::OsString;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -56,7 +57,10 @@ Settings (environment; booleans are exactly `true` or `false`, bad values fail t
   AWS_LWA_AUTHORIZATION_SOURCE                 header renamed to authorization
   AWS_LWA_ERROR_STATUS_CODES                   app statuses that fail the invocation, e.g. 500-599
   AWS_LWA_LAMBDA_RUNTIME_API_PROXY             Runtime API to poll instead of AWS_LAMBDA_RUNTIME_API
-  AWS_LWA_ENABLE_COMPRESSION                   read, not implemented yet [false]
+  SERVERLESS_ADAPTER_ADAPTERS                  adapters by name, in order, e.g. api-gateway-v2,sqs
+                                               [api-gateway-v1,api-gateway-v2,alb,pass-through]
+  AWS_LWA_ENABLE_COMPRESSION                   compress answers (br, zstd, gzip per accept-encoding),
+                                               streamed ones too, flushed as the app writes [false]
   Legacy names READINESS_CHECK_PORT, READINESS_CHECK_PATH, READINESS_CHECK_PROTOCOL,
   REMOVE_BASE_PATH and ASYNC_INIT are read too. Also: AWS_LAMBDA_MAX_CONCURRENCY,
   AWS_LAMBDA_LOG_FORMAT (JSON for JSON logs), AWS_LAMBDA_LOG_LEVEL, RUST_LOG.
@@ -173,12 +177,6 @@ async fn run(
         Some(proxy) => Endpoint::parse(proxy)?,
         None => Endpoint::from_env()?,
     };
-    if settings.enable_compression {
-        tracing::warn!(
-            "AWS_LWA_ENABLE_COMPRESSION=true is not implemented yet: answers are not compressed"
-        );
-    }
-
     let mut extension = None;
     if as_extension {
         let name = argv0
@@ -235,13 +233,13 @@ async fn run(
     }
 
     let proxy = ProxyFramework::builder(&settings).gate(gate).build();
-    let result = tokio::select! {
-        result = serve(proxy, &settings, endpoint, config) => result,
-        reason = shutdown_requested(extension) => {
-            tracing::info!(reason = %reason, "shutting down");
-            Ok(())
-        }
+    // On SIGTERM, SIGINT or SHUTDOWN the function takes no new invocation but answers the one
+    // in flight (bounded by its deadline); then the app is stopped.
+    let shutdown = async move {
+        let reason = shutdown_requested(extension).await;
+        tracing::info!(reason = %reason, "shutting down");
     };
+    let result = serve(proxy, &settings, endpoint, config, shutdown).await;
     if let Some(supervisor) = supervisor {
         supervisor.shutdown(SHUTDOWN_GRACE).await;
     }
@@ -289,12 +287,24 @@ async fn serve(
     settings: &ProxySettings,
     endpoint: Endpoint,
     config: FunctionConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    let function = ServerlessAdapter::new(proxy)
-        .adapter(ApiGatewayV1Adapter)
-        .adapter(ApiGatewayV2Adapter)
-        .adapter(AlbAdapter)
-        .adapter(PassThroughAdapter::configure().path(settings.pass_through_path.clone()));
+    // SERVERLESS_ADAPTER_ADAPTERS picks the adapters by name (the pass-through adapter reads
+    // AWS_LWA_PASS_THROUGH_PATH); unset, the Lambda Web Adapter's list.
+    let selected = ServerlessAdapter::new(proxy).adapters_from_env_or(|function| {
+        function
+            .adapter(ApiGatewayV1Adapter)
+            .adapter(ApiGatewayV2Adapter)
+            .adapter(AlbAdapter)
+            .adapter(PassThroughAdapter::configure().path(settings.pass_through_path.clone()))
+    });
+    let function = match selected {
+        Ok(function) => function,
+        Err(error) => {
+            report_init_error(&endpoint, &error).await;
+            return Err(error);
+        }
+    };
     match settings.invoke_mode {
         InvokeMode::ResponseStream => {
             with_resolver(
@@ -302,10 +312,20 @@ async fn serve(
                 settings,
                 endpoint,
                 config,
+                shutdown,
             )
             .await
         }
-        _ => with_resolver(function.handler(DefaultHandler), settings, endpoint, config).await,
+        _ => {
+            with_resolver(
+                function.handler(DefaultHandler),
+                settings,
+                endpoint,
+                config,
+                shutdown,
+            )
+            .await
+        }
     }
 }
 
@@ -314,17 +334,18 @@ async fn with_resolver<H: Handler>(
     settings: &ProxySettings,
     endpoint: Endpoint,
     config: FunctionConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     match &settings.error_status_codes {
         Some(codes) => {
-            let resolver = ErrorStatusResolver::parse(&codes.to_string())?;
+            let resolver = ErrorStatusResolver::new(codes.clone());
             function
                 .resolver(resolver)
                 .build()
-                .run_with(endpoint, config)
+                .run_until(endpoint, config, shutdown)
                 .await
         }
-        None => function.build().run_with(endpoint, config).await,
+        None => function.build().run_until(endpoint, config, shutdown).await,
     }
 }
 

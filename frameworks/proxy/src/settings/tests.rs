@@ -121,11 +121,7 @@ fn healthy_status_lists_and_the_older_min_unhealthy_status() {
         (400, false),
         (500, false),
     ] {
-        assert_eq!(
-            set.contains(StatusCode::from_u16(code).unwrap()),
-            healthy,
-            "{code}"
-        );
+        assert_eq!(set.contains(code), healthy, "{code}");
     }
     assert_eq!(set.to_string(), "200-399,404");
     let old = ok(&[("AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS", "400")]);
@@ -259,9 +255,9 @@ fn error_status_codes() {
     let set = ok(&[("AWS_LWA_ERROR_STATUS_CODES", "500-599,429")])
         .error_status_codes
         .unwrap();
-    assert!(set.contains(StatusCode::BAD_GATEWAY));
-    assert!(set.contains(StatusCode::TOO_MANY_REQUESTS));
-    assert!(!set.contains(StatusCode::NOT_FOUND));
+    assert!(set.contains(502));
+    assert!(set.contains(429));
+    assert!(!set.contains(404));
     invalid("AWS_LWA_ERROR_STATUS_CODES", "5xx");
     invalid("AWS_LWA_ERROR_STATUS_CODES", "600-500");
 }
@@ -291,9 +287,9 @@ fn snap_start_turns_pooling_off() {
 
 #[test]
 fn status_sets_parse_and_print() {
-    assert!(StatusSet::parse("").is_err());
-    assert!(StatusSet::parse("200,,300").is_err());
-    let set = StatusSet::parse(" 100 - 199 ,204").unwrap();
+    assert!(StatusCodes::parse("").unwrap().is_empty());
+    assert!(StatusCodes::parse("200,,300").is_err());
+    let set = StatusCodes::parse(" 100 - 199 ,204").unwrap();
     assert_eq!(set.to_string(), "100-199,204");
-    assert_eq!(format!("{set:?}"), "100-199,204");
+    assert_eq!(format!("{set:?}"), r#"StatusCodes("100-199,204")"#);
 }

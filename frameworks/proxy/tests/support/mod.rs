@@ -88,13 +88,56 @@ impl ChildGuard {
         }
         None
     }
+
+    /// As [`wait_timeout`](Self::wait_timeout), without blocking the test's async runtime
+    /// (which may be running the emulator or a relay the process still talks to).
+    pub async fn exited_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        None
+    }
 }
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
+        // The process's children too, even those in a process group of their own (the app a
+        // supervising lambda-adapter starts), so that a failing test leaves nothing running.
+        let children = descendants(self.0.id());
         self.signal(Signal::SIGKILL);
+        for pid in children {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), Signal::SIGKILL);
+        }
         let _ = self.0.wait();
     }
+}
+
+/// The descendants of `pid`, from `/proc/<pid>/task/*/children`.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut queue = vec![pid];
+    while let Some(parent) = queue.pop() {
+        let tasks = std::fs::read_dir(format!("/proc/{parent}/task"))
+            .map(|dir| dir.flatten().map(|entry| entry.path()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        for task in tasks {
+            let list = std::fs::read_to_string(task.join("children")).unwrap_or_default();
+            for child in list
+                .split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok())
+            {
+                if !found.contains(&child) {
+                    found.push(child);
+                    queue.push(child);
+                }
+            }
+        }
+    }
+    found
 }
 
 /// Waits until something accepts connections on `port`, up to `limit`.
