@@ -50,6 +50,35 @@ const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_millis(300);
 /// # }
 /// ```
 ///
+/// Building does not touch the network; the function starts serving when run or awaited:
+///
+/// ```
+/// use std::time::Duration;
+/// use serverless_adapter_core::{Body, BoxError, DefaultHandler, Framework, ServerlessAdapter};
+/// # use serverless_adapter_core::{Adapter, Decoded, Error, EventProbe, LambdaContext};
+/// # struct MyAdapter;
+/// # impl Adapter for MyAdapter {
+/// #     fn name(&self) -> &str { "mine" }
+/// #     fn can_handle(&self, _: &EventProbe<'_>) -> bool { true }
+/// #     fn decode(&self, _: bytes::Bytes, _: &LambdaContext) -> Result<Decoded, Error> {
+/// #         Err(Error::adapter("example"))
+/// #     }
+/// # }
+/// # struct Hello;
+/// # impl Framework for Hello {
+/// #     async fn serve(&self, _: http::Request<Body>) -> Result<http::Response<Body>, BoxError> {
+/// #         Ok(http::Response::new(Body::from("hello")))
+/// #     }
+/// # }
+///
+/// let function = ServerlessAdapter::new(Hello)
+///     .handler(DefaultHandler)
+///     .adapter(MyAdapter)
+///     .deadline_margin(Duration::from_millis(500))
+///     .build();
+/// assert!(format!("{function:?}").contains(r#"adapters: ["mine"]"#));
+/// ```
+///
 /// Without an adapter there is no `build` to call:
 ///
 /// ```compile_fail,E0599
@@ -68,6 +97,7 @@ pub struct ServerlessAdapter<F, A = NoAdapters, H = DefaultHandler, R = DefaultR
     handler: H,
     resolver: R,
     deadline_margin: Duration,
+    trace_id_env: bool,
 }
 
 /// Type-state of a builder with no adapter yet.
@@ -130,6 +160,7 @@ impl<F: Framework> ServerlessAdapter<F> {
             handler: DefaultHandler,
             resolver: DefaultResolver,
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
+            trace_id_env: false,
         }
     }
 }
@@ -146,6 +177,7 @@ impl<F, A: AdapterList, H, R> ServerlessAdapter<F, A, H, R> {
             handler: self.handler,
             resolver: self.resolver,
             deadline_margin: self.deadline_margin,
+            trace_id_env: self.trace_id_env,
         }
     }
 }
@@ -159,6 +191,7 @@ impl<F, A, H, R> ServerlessAdapter<F, A, H, R> {
             handler,
             resolver: self.resolver,
             deadline_margin: self.deadline_margin,
+            trace_id_env: self.trace_id_env,
         }
     }
 
@@ -170,6 +203,7 @@ impl<F, A, H, R> ServerlessAdapter<F, A, H, R> {
             handler: self.handler,
             resolver,
             deadline_margin: self.deadline_margin,
+            trace_id_env: self.trace_id_env,
         }
     }
 
@@ -177,6 +211,17 @@ impl<F, A, H, R> ServerlessAdapter<F, A, H, R> {
     /// still answers (a timeout error) instead of being killed (300 ms by default).
     pub fn deadline_margin(mut self, margin: Duration) -> Self {
         self.deadline_margin = margin;
+        self
+    }
+
+    /// Sets the process environment variable `_X_AMZN_TRACE_ID` to each invocation's trace id,
+    /// for tracing libraries that read it from there (off by default; the trace id is always in
+    /// [`LambdaContext::trace_id`]). Only a function serving one invocation at a time sets it.
+    ///
+    /// Off by default because glibc never frees a replaced environment value: with a new trace
+    /// id per invocation, the process grows by about 150 bytes per invocation.
+    pub fn trace_id_env(mut self, enabled: bool) -> Self {
+        self.trace_id_env = enabled;
         self
     }
 }
@@ -191,6 +236,7 @@ impl<F: Framework, H: Handler, R: Resolver> ServerlessAdapter<F, Adapters, H, R>
                 handler: self.handler,
                 resolver: self.resolver,
                 deadline_margin: self.deadline_margin,
+                trace_id_env: self.trace_id_env,
             }),
         }
     }
@@ -203,6 +249,7 @@ pub(crate) struct Shared<F, H, R> {
     pub(crate) handler: H,
     pub(crate) resolver: R,
     pub(crate) deadline_margin: Duration,
+    pub(crate) trace_id_env: bool,
 }
 
 /// A composed Lambda function, ready to serve invocations.
@@ -228,11 +275,15 @@ impl<F, H, R> fmt::Debug for LambdaFunction<F, H, R> {
 
 impl<F: Framework, H: Handler, R: Resolver> LambdaFunction<F, H, R> {
     /// Serves invocations from the Runtime API named by the environment, until the Runtime API
-    /// goes away. A configuration error is reported to `/runtime/init/error` and returned.
+    /// goes away or the process gets SIGTERM or SIGINT (then the invocations in flight are
+    /// answered first). A configuration error is reported to `/runtime/init/error` and returned.
     pub async fn run(self) -> Result<(), Error> {
         let endpoint = Endpoint::from_env()?;
         match FunctionConfig::from_env() {
-            Ok(config) => self.run_with(endpoint, config).await,
+            Ok(config) => {
+                self.run_until(endpoint, config, crate::runtime::termination())
+                    .await
+            }
             Err(error) => {
                 report_init_error(&endpoint, &error).await;
                 Err(error)
@@ -243,11 +294,34 @@ impl<F: Framework, H: Handler, R: Resolver> LambdaFunction<F, H, R> {
     /// Serves invocations from the Runtime API at `endpoint` with the given configuration
     /// (`config.max_concurrency` invocations at once, each on its own connection).
     pub async fn run_with(self, endpoint: Endpoint, config: FunctionConfig) -> Result<(), Error> {
+        self.run_until(endpoint, config, std::future::pending())
+            .await
+    }
+
+    /// Like [`run_with`](Self::run_with), until `shutdown` resolves: then no new invocation is
+    /// taken, the invocations in flight are answered (each is bounded by its own deadline), and
+    /// this returns `Ok(())`.
+    pub async fn run_until(
+        self,
+        endpoint: Endpoint,
+        config: FunctionConfig,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
         let config = Arc::new(config);
         let workers = config.max_concurrency.max(1);
         tracing::info!(runtime_api = ?endpoint, workers, "serving invocations");
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            tokio::select! {
+                () = shutdown => {
+                    tracing::info!("shutting down: answering the invocations in flight, taking no new ones");
+                    let _ = stop.send(true);
+                }
+                () = stop.closed() => {}
+            }
+        });
         if workers == 1 {
-            return worker(self.shared, endpoint, config, true).await;
+            return worker(self.shared, endpoint, config, true, stopping).await;
         }
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..workers {
@@ -256,6 +330,7 @@ impl<F: Framework, H: Handler, R: Resolver> LambdaFunction<F, H, R> {
                 endpoint.clone(),
                 config.clone(),
                 false,
+                stopping.clone(),
             ));
         }
         let mut result = Ok(());
@@ -265,7 +340,8 @@ impl<F: Framework, H: Handler, R: Resolver> LambdaFunction<F, H, R> {
                 Ok(Err(error)) => result = Err(error),
                 Err(join) => {
                     result = Err(Error::runtime_api(
-                        "a worker stopped unexpectedly",
+                        "a worker serving invocations stopped unexpectedly (it panicked outside \
+                         the app, which is a bug: please report it)",
                         join.to_string(),
                     ))
                 }
@@ -319,10 +395,16 @@ async fn worker<F: Framework, H: Handler, R: Resolver>(
     endpoint: Endpoint,
     config: Arc<FunctionConfig>,
     sole: bool,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), Error> {
     let mut client = RuntimeClient::new(endpoint);
     loop {
-        let next = client.next_invocation().await?;
+        // A pending `/next` is abandoned on shutdown: no event was handed out on it yet.
+        let next = tokio::select! {
+            biased;
+            _ = stopping.wait_for(|stop| *stop) => return Ok(()),
+            next = client.next_invocation() => next?,
+        };
         let context = match LambdaContext::from_headers(&next.head.headers, config.clone()) {
             Ok(context) => context,
             Err(error) => {
@@ -330,7 +412,7 @@ async fn worker<F: Framework, H: Handler, R: Resolver>(
                 continue;
             }
         };
-        if sole {
+        if sole && shared.trace_id_env {
             // The variable is process-wide: only a function serving one invocation at a time
             // can set it truthfully.
             match &context.trace_id {
@@ -338,7 +420,12 @@ async fn worker<F: Framework, H: Handler, R: Resolver>(
                 None => std::env::remove_var("_X_AMZN_TRACE_ID"),
             }
         }
-        let span = tracing::info_span!("invocation", request_id = %context.request_id);
+        let span = tracing::span!(
+            target: crate::runtime::INVOCATION_SPAN_TARGET,
+            tracing::Level::ERROR,
+            "invocation",
+            request_id = %context.request_id
+        );
         if let Err(error) = serve_invocation(&shared, &mut client, context, next)
             .instrument(span)
             .await

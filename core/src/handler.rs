@@ -131,7 +131,6 @@ impl<'a> Answer<'a> {
     /// Fails the invocation with `error` (the Runtime API's `/error`).
     pub async fn fail(self, error: Error) -> Result<(), Error> {
         tracing::warn!(
-            request_id = %self.context.request_id,
             error_type = error.error_type(),
             error = error.message(),
             "invocation failed"

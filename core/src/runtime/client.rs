@@ -102,8 +102,14 @@ impl RuntimeClient {
 
     async fn send(
         &mut self,
-        request: Request<Body>,
+        mut request: Request<Body>,
     ) -> Result<http::Response<hyper::body::Incoming>, BoxError> {
+        if let Ok(host) = http::HeaderValue::from_str(self.endpoint.authority().as_str()) {
+            request
+                .headers_mut()
+                .entry(http::header::HOST)
+                .or_insert(host);
+        }
         let sender = self.ready_sender().await?;
         match sender.send_request(request).await {
             Ok(response) => Ok(response),
@@ -134,7 +140,12 @@ impl RuntimeClient {
                 Ok(next) if next.head.status == StatusCode::OK => return Ok(next),
                 Ok(next) => {
                     return Err(Error::runtime_api(
-                        format!("the Runtime API answered /next with {}", next.head.status),
+                        format!(
+                            "the Runtime API answered /next with {} instead of an event; the \
+                             Runtime API at {:?} is not a Lambda Runtime API, or it is shutting \
+                             down (check AWS_LAMBDA_RUNTIME_API)",
+                            next.head.status, self.endpoint
+                        ),
                         String::from_utf8_lossy(&next.event).into_owned(),
                     ))
                 }
@@ -146,10 +157,13 @@ impl RuntimeClient {
                     attempt += 1;
                 }
                 Err(err) => {
-                    return Err(Error::runtime_api(
-                        format!("the Runtime API at {:?} cannot be reached", self.endpoint),
-                        err,
-                    ))
+                    let message = format!(
+                        "the Runtime API at {:?} cannot be reached ({CONNECT_ATTEMPTS} \
+                         attempts over about 5 s); check AWS_LAMBDA_RUNTIME_API, and when \
+                         running locally that the emulator is still running",
+                        self.endpoint
+                    );
+                    return Err(Error::runtime_api(message, err));
                 }
             }
         }
@@ -193,9 +207,14 @@ impl RuntimeClient {
             Ok(response) => response,
             Err(first) => {
                 tracing::debug!(error = %first, "retrying on a fresh Runtime API connection");
-                self.send(build())
-                    .await
-                    .map_err(|err| Error::runtime_api("posting to the Runtime API failed", err))?
+                self.send(build()).await.map_err(|err| {
+                    Error::runtime_api(
+                        "posting to the Runtime API failed twice (on the kept-alive and on a \
+                             fresh connection); the Runtime API went away, so Lambda will time \
+                             out this invocation",
+                        err,
+                    )
+                })?
             }
         };
         let status = response.status();
@@ -228,6 +247,12 @@ impl RuntimeClient {
         content_type: &str,
         body: Body,
     ) -> Result<(), Error> {
+        // The body is polled by the connection's own task: carry the invocation's span into
+        // it, so that what the app logs while producing frames names the request id.
+        let body = Body::new(InSpan {
+            inner: body,
+            span: tracing::Span::current(),
+        });
         let mut request = Request::new(body);
         *request.method_mut() = Method::POST;
         *request.uri_mut() = self.invocation_uri(context, "response");
@@ -236,13 +261,24 @@ impl RuntimeClient {
         headers.insert(RESPONSE_MODE_HEADER, HeaderValue::from_static("streaming"));
         headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
         let content_type = HeaderValue::from_str(content_type).map_err(|err| {
-            Error::runtime_api("the streamed answer's content type is invalid", err)
+            Error::runtime_api(
+                format!(
+                    "the streamed answer's content type {content_type:?} is not a valid header \
+                     value; the handler must pass a plain ASCII media type"
+                ),
+                err,
+            )
         })?;
         headers.insert(CONTENT_TYPE, content_type);
         headers.append(TRAILER, HeaderValue::from_static(ERROR_TYPE_HEADER));
         headers.append(TRAILER, HeaderValue::from_static(ERROR_BODY_HEADER));
         let response = self.send(request).await.map_err(|err| {
-            Error::runtime_api("streaming the answer to the Runtime API failed", err)
+            Error::runtime_api(
+                "streaming the answer to the Runtime API failed: the connection broke while the \
+                 body was sent (the Runtime API went away or refused the stream, e.g. over its \
+                 size limit)",
+                err,
+            )
         })?;
         let status = response.status();
         let body = response
@@ -287,6 +323,37 @@ impl RuntimeClient {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A body polled inside a span (the invocation's), wherever it is polled.
+    struct InSpan {
+        #[pin]
+        inner: Body,
+        span: tracing::Span,
+    }
+}
+
+impl http_body::Body for InSpan {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        this.inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// The JSON body of an error report: `{"errorType":..,"errorMessage":..}`.
 pub fn error_json(error: &Error) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
@@ -304,11 +371,24 @@ fn check_status(status: StatusCode, body: &[u8]) -> Result<StatusCode, Error> {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         return Err(Error::custom(
             "Function.ResponseSizeTooLarge",
-            format!("the Runtime API refused the answer as too large: {detail}"),
+            format!(
+                "the Runtime API refused the answer as too large (over Lambda's limit): {detail}; \
+                 stream it (AwsStreamHandler, behind a Function URL) or make it smaller"
+            ),
         ));
     }
     Err(Error::runtime_api(
-        format!("the Runtime API answered {status}"),
+        format!(
+            "the Runtime API answered {status}{}",
+            match status.as_u16() {
+                400 => " (the answer was refused as invalid)",
+                403 | 404 | 410 => {
+                    " (the invocation is unknown or over: it timed out or was already answered)"
+                }
+                500..=599 => " (the Runtime API failed; Lambda will restart the function)",
+                _ => "",
+            }
+        ),
         detail,
     ))
 }

@@ -20,7 +20,8 @@ impl Endpoint {
         let value = value.trim();
         let invalid = |why: &str| {
             Error::config(format!(
-                "AWS_LAMBDA_RUNTIME_API must be `host:port` or `http://host:port/path`, got {value:?}: {why}"
+                "AWS_LAMBDA_RUNTIME_API must be `host:port` or `http://host:port/path`, got {value:?}: {why}; \
+                 Lambda and `lambda-emulator` set it for you: unset it or fix its value"
             ))
         };
         if value.is_empty() {
@@ -64,17 +65,14 @@ impl Endpoint {
         &self.authority
     }
 
-    /// The URI of a Runtime API path such as `/2018-06-01/runtime/invocation/next`.
+    /// The request target of a Runtime API path such as `/2018-06-01/runtime/invocation/next`,
+    /// in origin form (`/base/2018-06-01/...`): the host goes in the `Host` header, as a plain
+    /// HTTP/1.1 client sends it (an absolute-form target is meant for proxies).
     pub fn uri(&self, path: &str) -> Uri {
         let path_and_query: PathAndQuery = format!("{}{}", self.base_path, path)
             .parse()
             .unwrap_or_else(|_| PathAndQuery::from_static("/"));
-        Uri::builder()
-            .scheme("http")
-            .authority(self.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
-            .unwrap_or_default()
+        Uri::from(path_and_query)
     }
 }
 
@@ -95,14 +93,14 @@ mod tests {
             lambda
                 .uri("/2018-06-01/runtime/invocation/next")
                 .to_string(),
-            "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next"
+            "/2018-06-01/runtime/invocation/next"
         );
         let cargo_lambda = Endpoint::parse("http://127.0.0.1:9000/.rt/my-fn/").unwrap();
         assert_eq!(
             cargo_lambda
                 .uri("/2018-06-01/runtime/invocation/next")
                 .to_string(),
-            "http://127.0.0.1:9000/.rt/my-fn/2018-06-01/runtime/invocation/next"
+            "/.rt/my-fn/2018-06-01/runtime/invocation/next"
         );
         assert_eq!(cargo_lambda.authority().as_str(), "127.0.0.1:9000");
     }

@@ -102,7 +102,9 @@ async fn serve_request<F: Framework>(
             .await
             .unwrap_or_else(|_| {
                 Err(Error::timeout(format!(
-                    "the application did not answer within {} ms, before the Lambda deadline",
+                    "the application did not answer within {} ms, the time left before the \
+                     Lambda deadline minus the margin kept to report it; make the route \
+                     faster, raise the function's timeout, or stream a long answer",
                     budget.as_millis()
                 )))
             }),
