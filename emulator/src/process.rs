@@ -177,6 +177,19 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Every process of the sandbox that is still running: the members of each process group
+    /// the emulator started, and all their descendants, including those that moved to a
+    /// process group of their own (an app started by a supervising adapter).
+    fn tree(&self) -> Vec<i32> {
+        let pgids: Vec<i32> = self
+            .procs
+            .iter()
+            .map(|p| p.pgid)
+            .filter(|&g| g > 0)
+            .collect();
+        process_tree(&pgids)
+    }
+
     fn signal_all(&self, signal: Signal, filter: impl Fn(&Proc) -> bool) {
         for p in self.procs.iter().filter(|p| filter(p)) {
             if p.pgid > 0 {
@@ -418,8 +431,13 @@ async fn teardown(core: &Core, sb: &mut Sandbox, reason: &str) {
     sb.signal_all(Signal::SIGTERM, |p| {
         p.alive && (p.runtime || !notified_names.contains(&p.name))
     });
+    // Lambda ends the whole sandbox: remember every descendant now, while their parents still
+    // link them to the sandbox, so none survives as an orphan.
+    let mut tree = sb.tree();
     sb.wait_exits(until).await;
     tracing::debug!("teardown: processes ended or grace period over");
+    tree.extend(sb.tree());
+    kill_pids(&tree);
     sb.signal_all(Signal::SIGKILL, |_| true);
     sb.wait_exits(Instant::now() + Duration::from_secs(2)).await;
     core.clear_extensions();
@@ -443,9 +461,110 @@ async fn shutdown_in_process_extensions(core: &Core) {
 
 /// Best-effort synchronous kill of every process group (for `Drop`).
 pub(crate) fn kill_all(core: &Core) {
+    let pgids: Vec<i32> = lock(&core.pgids).clone();
+    kill_pids(&process_tree(&pgids));
     for pgid in lock(&core.pgids).drain(..) {
         if pgid > 0 {
             let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
         }
+    }
+}
+
+/// SIGKILL to each pid (best effort: a process may already be gone).
+fn kill_pids(pids: &[i32]) {
+    for &pid in pids {
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+}
+
+/// The running processes in the process groups `pgids` and all their descendants, read from
+/// `/proc` (empty where `/proc` is not available).
+fn process_tree(pgids: &[i32]) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    // (pid, ppid, pgid) of every process.
+    let table: Vec<(i32, i32, i32)> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            parse_stat(&stat).map(|(ppid, pgid)| (pid, ppid, pgid))
+        })
+        .collect();
+    let mut found: Vec<i32> = table
+        .iter()
+        .filter(|(_, _, pgid)| pgids.contains(pgid))
+        .map(|&(pid, _, _)| pid)
+        .collect();
+    let mut next = 0;
+    while next < found.len() {
+        let parent = found[next];
+        for &(pid, ppid, _) in &table {
+            if ppid == parent && !found.contains(&pid) {
+                found.push(pid);
+            }
+        }
+        next += 1;
+    }
+    found
+}
+
+/// The parent pid and process group of a `/proc/<pid>/stat` line (`pid (comm) state ppid pgrp
+/// ...`; the command name may hold spaces and parentheses, so fields are read after the last `)`).
+fn parse_stat(stat: &str) -> Option<(i32, i32)> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let _state = fields.next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    let pgid = fields.next()?.parse().ok()?;
+    Some((ppid, pgid))
+}
+
+#[cfg(test)]
+mod tree_tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+
+    #[test]
+    fn stat_lines_with_odd_command_names_parse() {
+        assert_eq!(parse_stat("42 (a) b) c) S 7 9 9 0"), Some((7, 9)));
+        assert_eq!(parse_stat("42 (sh) R 1 42 42"), Some((1, 42)));
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn the_tree_holds_descendants_in_other_process_groups() {
+        // sh (own group) starts a child in a new session: a different process group.
+        let mut parent = std::process::Command::new("sh")
+            .args(["-c", "setsid sleep 30 & wait"])
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pgid = parent.id() as i32;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let tree = loop {
+            let tree = process_tree(&[pgid]);
+            if tree.len() >= 2 || Instant::now() > deadline {
+                break tree;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        kill_pids(&tree);
+        let _ = parent.wait();
+        assert!(tree.contains(&pgid), "{tree:?}");
+        assert!(tree.len() >= 2, "the detached child is found: {tree:?}");
+        let orphan = tree.iter().copied().find(|&pid| pid != pgid).unwrap();
+        // Killed: /proc/<pid> is gone or a zombie, shortly.
+        let gone = (0..500).any(|_| {
+            let alive = std::fs::read_to_string(format!("/proc/{orphan}/stat"))
+                .map(|s| !s.contains(") Z"))
+                .unwrap_or(false);
+            if alive {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            !alive
+        });
+        assert!(gone, "pid {orphan} still runs");
     }
 }
