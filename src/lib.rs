@@ -23,6 +23,11 @@
 //! - `axum` (default): [`axum`], extractors for axum apps.
 //! - `proxy` (default): [`proxy`], a web app on a local port (the `lambda-adapter` binary's framework).
 //! - `actix` (default): [`actix`], actix-web apps served in process.
+//! - `logging` (default): `logging`, a `tracing` subscriber set up the way Lambda reads logs.
+//!
+//! # Guides
+//! The guides of `docs/` are rendered in [`guides`]; their examples are compiled and run as
+//! this crate's doctests.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -54,3 +59,35 @@ pub use serverless_adapter_actix as actix;
 #[cfg(feature = "proxy")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
 pub use serverless_adapter_proxy as proxy;
+
+/// The guides (the Markdown files of the repository's `docs/` and its README), rendered here so
+/// that every Rust example in them is compiled and run as a doctest.
+#[cfg(all(
+    feature = "handlers",
+    feature = "adapters",
+    feature = "resolvers",
+    feature = "axum",
+    feature = "actix",
+    feature = "proxy",
+    feature = "logging"
+))]
+pub mod guides {
+    #[doc = include_str!("../README.md")]
+    pub mod readme {}
+    #[doc = include_str!("../docs/architecture.md")]
+    pub mod architecture {}
+    #[doc = include_str!("../docs/adapters.md")]
+    pub mod adapters {}
+    #[doc = include_str!("../docs/streaming.md")]
+    pub mod streaming {}
+    #[doc = include_str!("../docs/logging.md")]
+    pub mod logging {}
+    #[doc = include_str!("../docs/local-emulator.md")]
+    pub mod local_emulator {}
+    #[doc = include_str!("../docs/migrating-from-lambda-web-adapter.md")]
+    pub mod migrating_from_lambda_web_adapter {}
+    #[doc = include_str!("../docs/migrating-from-lambda-http.md")]
+    pub mod migrating_from_lambda_http {}
+    #[doc = include_str!("../docs/troubleshooting.md")]
+    pub mod troubleshooting {}
+}

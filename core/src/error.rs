@@ -62,11 +62,14 @@ impl Error {
     pub fn no_adapter<'a>(tried: impl IntoIterator<Item = &'a str>) -> Self {
         let names: Vec<&str> = tried.into_iter().collect();
         let message = if names.is_empty() {
-            "no adapter is configured, so no event can be handled; add one with `.adapter(..)`"
+            "no adapter is configured, so no event can be handled; add one with `.adapter(..)` \
+             (e.g. `ApiGatewayV2Adapter` for Function URLs)"
                 .to_owned()
         } else {
             format!(
-                "no adapter accepts this event (tried, in order: {}); add the adapter for this event source",
+                "no adapter accepts this event (tried, in order: {}); add the adapter for this \
+                 event source (`SqsAdapter`, `SnsAdapter`, ...; `register_all` adds every one), \
+                 or `PassThroughAdapter` last to receive any event as `POST /events`",
                 names.join(", ")
             )
         };

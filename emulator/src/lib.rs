@@ -81,6 +81,8 @@
 //! `cargo run --release -p serverless-adapter-emulator -- serve --example reference-axum`
 //! builds and runs the reference function behind `http://127.0.0.1:9000/`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod answer;
 mod client;
 mod config;

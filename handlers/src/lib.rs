@@ -9,6 +9,8 @@
 //!   whose caller cannot receive a stream (API Gateway HTTP APIs, SQS, SNS...) are answered
 //!   buffered, so one function serves both. [`StreamHandler`] is its configurable form.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod stream;
 
 pub use serverless_adapter_core::{Answer, DefaultHandler, Handler};

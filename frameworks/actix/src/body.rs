@@ -94,7 +94,7 @@ impl http_body::Body for ChannelBody {
             // `serve_guarded` turns it into an `App.Panic` error frame.
             Some(Chunk::Failed(Failure::Panic(payload))) => std::panic::resume_unwind(payload),
             None => Some(Err(
-                "the actix worker stopped before the response body was complete".into(),
+                "the actix worker stopped (it panicked or was shut down) before the response body was complete".into(),
             )),
         })
     }
