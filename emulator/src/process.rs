@@ -149,12 +149,26 @@ impl Sandbox {
         }
         cmd.process_group(0);
         cmd.kill_on_drop(true);
-        let mut child = cmd.spawn().map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("cannot start {}: {e}", program.to_string_lossy()),
-            )
-        })?;
+        // A script written just before (a bootstrap, an exec wrapper) can be briefly "busy"
+        // while another thread's fork still holds it open for writing: retry that, shortly
+        // (rare and short, so a blocking pause).
+        let mut attempt = 0;
+        let mut child = loop {
+            match cmd.spawn() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && attempt < 50 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                result => {
+                    break result.map_err(|e| {
+                        std::io::Error::new(
+                            e.kind(),
+                            format!("cannot start {}: {e}", program.to_string_lossy()),
+                        )
+                    })?
+                }
+            }
+        };
         let pid = child.id().unwrap_or(0) as i32;
         let name = spec.file_name();
         tracing::info!(pid, runtime, "started {name}");
