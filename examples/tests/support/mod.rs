@@ -14,6 +14,21 @@ use hyper_util::rt::TokioExecutor;
 
 /// A free port on 127.0.0.1 (bound, then released).
 pub fn free_port() -> u16 {
+    // Below the kernel's ephemeral range (32768-60999 by default), where `bind(0)` and every
+    // outgoing connection take their ports: a port picked there can be taken by someone else's
+    // connection between this check and the app binding it. Each port is handed out once per
+    // test process; a port taken by another process is skipped.
+    use std::collections::hash_map::RandomState;
+    use std::hash::BuildHasher as _;
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    for attempt in 0u32..1000 {
+        let port = 20_000 + (RandomState::new().hash_one(attempt) % 12_000) as u16;
+        if !given.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.push(port);
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
