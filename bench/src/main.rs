@@ -11,7 +11,9 @@
 //! complete answer (and, for streamed answers, to the first body byte after the 8-NUL
 //! separator), the peak RSS of each process per workload, the cold start (spawn → first
 //! `/next`), for proxies the readiness delay (app port open → first `/next`), and the binary
-//! sizes. The floor is `reference-server` called directly over one kept-alive connection. The
+//! sizes. The floor is `reference-server` called directly over one kept-alive connection;
+//! `reference-actix-server` (the actix app behind actix-web's `HttpServer`) is called the same
+//! way, and put behind `lambda-adapter`, to compare with `reference-actix` in process. The
 //! results are printed as Markdown and written into `BENCHMARKS.md` between the
 //! generated-section markers.
 
@@ -150,13 +152,14 @@ enum ProxyKind {
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
-    /// `reference-server` over one kept-alive connection.
+    /// The contestant's app server (`reference-server`, or `reference-actix-server`) over one
+    /// kept-alive connection.
     Direct,
     /// One of our in-process function binaries (`reference-axum`, `reference-actix`).
     Ours(&'static str),
     /// `lambda_http` serving the same axum router (a binary of this package).
     LambdaHttp(&'static str),
-    /// A proxy in front of a `reference-server` started by the bench.
+    /// A proxy in front of the contestant's app server, started by the bench.
     Proxy(ProxyKind),
 }
 
@@ -166,7 +169,16 @@ struct Contestant {
     kind: Kind,
     /// `AWS_LWA_INVOKE_MODE` (`buffered` or `response_stream`), for function contestants.
     mode: Option<&'static str>,
+    /// The app server binary the bench starts for a direct or proxy contestant:
+    /// [`AXUM_SERVER`] (the floor, and the proxies' app unless said) or [`ACTIX_SERVER`].
+    app: &'static str,
 }
+
+/// The axum reference app as a plain HTTP server: the floor, and the app behind the proxies.
+const AXUM_SERVER: &str = "reference-server";
+/// The actix reference app behind actix-web's own `HttpServer` (issue #7: actix in process
+/// against actix behind a loopback socket).
+const ACTIX_SERVER: &str = "reference-actix-server";
 
 impl Contestant {
     fn streams(&self) -> bool {
@@ -204,10 +216,7 @@ impl Contestant {
 
     /// The binaries of the contestant, as (label, path): the function (or adapter) first.
     fn binaries(&self, paths: &Paths) -> Vec<(String, PathBuf)> {
-        let app = (
-            "reference-server".to_owned(),
-            paths.bins.join("reference-server"),
-        );
+        let app = (self.app.to_owned(), paths.bins.join(self.app));
         match self.kind {
             Kind::Direct => vec![app],
             Kind::Ours(bin) | Kind::LambdaHttp(bin) => vec![(bin.into(), paths.bins.join(bin))],
@@ -228,6 +237,7 @@ fn contestants(paths: &Paths) -> Vec<Contestant> {
         name: "reference-server direct (floor)".into(),
         kind: Kind::Direct,
         mode: None,
+        app: AXUM_SERVER,
     }];
     for bin in ["reference-axum", "reference-actix"] {
         for mode in ["buffered", "response_stream"] {
@@ -235,6 +245,7 @@ fn contestants(paths: &Paths) -> Vec<Contestant> {
                 name: format!("{bin} {mode}"),
                 kind: Kind::Ours(bin),
                 mode: Some(mode),
+                app: AXUM_SERVER,
             });
         }
     }
@@ -246,6 +257,7 @@ fn contestants(paths: &Paths) -> Vec<Contestant> {
             name: format!("lambda_http {mode}"),
             kind: Kind::LambdaHttp(bin),
             mode: Some(mode),
+            app: AXUM_SERVER,
         });
     }
     for mode in ["buffered", "response_stream"] {
@@ -253,6 +265,22 @@ fn contestants(paths: &Paths) -> Vec<Contestant> {
             name: format!("lambda-adapter {mode}"),
             kind: Kind::Proxy(ProxyKind::Ours),
             mode: Some(mode),
+            app: AXUM_SERVER,
+        });
+    }
+    // Issue #7: the actix app behind a loopback socket, to set beside `reference-actix`.
+    list.push(Contestant {
+        name: format!("{ACTIX_SERVER} direct (actix floor)"),
+        kind: Kind::Direct,
+        mode: None,
+        app: ACTIX_SERVER,
+    });
+    for mode in ["buffered", "response_stream"] {
+        list.push(Contestant {
+            name: format!("lambda-adapter + {ACTIX_SERVER} {mode}"),
+            kind: Kind::Proxy(ProxyKind::Ours),
+            mode: Some(mode),
+            app: ACTIX_SERVER,
         });
     }
     if let Some(lwa) = &paths.lwa_wanted {
@@ -261,6 +289,7 @@ fn contestants(paths: &Paths) -> Vec<Contestant> {
                 name: format!("LWA {lwa} {mode}"),
                 kind: Kind::Proxy(ProxyKind::Lwa),
                 mode: Some(mode),
+                app: AXUM_SERVER,
             });
         }
     }
@@ -469,12 +498,16 @@ fn function_label(contestant: &Contestant) -> &'static str {
     }
 }
 
-/// Starts `reference-server` on a free port and waits until it accepts connections.
-async fn start_app(processes: &mut Processes, paths: &Paths) -> Result<u16, BoxError> {
+/// Starts the contestant's app server on a free port and waits until it accepts connections.
+async fn start_app(
+    processes: &mut Processes,
+    paths: &Paths,
+    contestant: &Contestant,
+) -> Result<u16, BoxError> {
     let port = free_port()?;
     processes.spawn(
-        "reference-server",
-        &paths.bins.join("reference-server"),
+        contestant.app,
+        &paths.bins.join(contestant.app),
         &[("PORT", port.to_string()), ("RUST_LOG", "error".into())],
     )?;
     wait_for_port(port).await?;
@@ -493,7 +526,7 @@ async fn run_contestant(
     let outcome: Result<(), BoxError> = async {
         let runtime = MockRuntime::start().await?;
         let direct_port = match contestant.kind {
-            Kind::Direct => Some(start_app(&mut processes, paths).await?),
+            Kind::Direct => Some(start_app(&mut processes, paths, contestant).await?),
             Kind::Ours(_) | Kind::LambdaHttp(_) => {
                 let env = function_env(&runtime, contestant, None);
                 let bin = function_bin(paths, contestant)?;
@@ -502,7 +535,7 @@ async fn run_contestant(
             }
             Kind::Proxy(_) => {
                 let bin = function_bin(paths, contestant)?;
-                let port = start_app(&mut processes, paths).await?;
+                let port = start_app(&mut processes, paths, contestant).await?;
                 let env = function_env(&runtime, contestant, Some(port));
                 processes.spawn(function_label(contestant), &bin, &env)?;
                 None
@@ -553,7 +586,7 @@ async fn cold_starts(paths: &Paths, contestant: &Contestant, reps: usize, report
         let label = function_label(contestant);
         let mut app = Processes::default();
         let app_port = match contestant.kind {
-            Kind::Proxy(_) => Some(start_app(&mut app, paths).await?),
+            Kind::Proxy(_) => Some(start_app(&mut app, paths, contestant).await?),
             _ => None,
         };
         for _ in 0..reps {
@@ -578,8 +611,8 @@ async fn cold_starts(paths: &Paths, contestant: &Contestant, reps: usize, report
             processes.spawn(label, &bin, &env)?;
             tokio::time::sleep(READINESS_APP_DELAY).await;
             let (_, stderr) = processes.spawn_with(
-                "reference-server",
-                &paths.bins.join("reference-server"),
+                contestant.app,
+                &paths.bins.join(contestant.app),
                 &[("PORT", port.to_string()), ("RUST_LOG", "error".into())],
                 true,
             )?;
@@ -707,7 +740,8 @@ fn cargo() -> String {
 
 fn ensure_built(bins: &Path, build: bool) -> Result<(), BoxError> {
     let needed = [
-        "reference-server",
+        AXUM_SERVER,
+        ACTIX_SERVER,
         "reference-axum",
         "reference-actix",
         "lambda-adapter",
@@ -823,7 +857,9 @@ fn main() -> Result<(), BoxError> {
         let mut counter = 0u64;
         for contestant in contestants(&paths) {
             if let Some(only) = &args.only {
-                if contestant.kind != Kind::Direct && !contestant.name.contains(only.as_str()) {
+                // The floor always runs; the actix floor only when asked for.
+                let floor = contestant.kind == Kind::Direct && contestant.app == AXUM_SERVER;
+                if !floor && !contestant.name.contains(only.as_str()) {
                     continue;
                 }
             }
@@ -988,6 +1024,48 @@ mod tests {
             by_name("LWA 0.0.0 buffered").ours().as_deref(),
             Some("lambda-adapter buffered")
         );
+    }
+
+    #[test]
+    fn the_actix_app_runs_direct_and_behind_lambda_adapter() {
+        let paths = Paths {
+            bins: PathBuf::from("/bins"),
+            lwa: Err("skipped".into()),
+            lwa_wanted: None,
+        };
+        let all = contestants(&paths);
+        let by_name = |name: &str| {
+            all.iter()
+                .find(|c| c.name == name)
+                .unwrap_or_else(|| panic!("{name} is a contestant"))
+        };
+        let proxy = by_name("lambda-adapter + reference-actix-server response_stream");
+        assert_eq!(proxy.kind, Kind::Proxy(ProxyKind::Ours));
+        assert_eq!(
+            proxy.binaries(&paths),
+            [
+                (
+                    "lambda-adapter".to_owned(),
+                    PathBuf::from("/bins/lambda-adapter")
+                ),
+                (
+                    "reference-actix-server".to_owned(),
+                    PathBuf::from("/bins/reference-actix-server")
+                ),
+            ]
+        );
+        assert!(proxy.runs(Workload::Bytes20M));
+        assert!(!proxy.runs(Workload::Sqs10));
+        let direct = by_name("reference-actix-server direct (actix floor)");
+        assert_eq!(direct.kind, Kind::Direct);
+        assert_eq!(direct.app, ACTIX_SERVER);
+        // The existing contestants keep the axum app, and the axum floor comes first.
+        assert_eq!(by_name("lambda-adapter buffered").app, AXUM_SERVER);
+        let floor = all
+            .iter()
+            .find(|c| c.kind == Kind::Direct)
+            .expect("a floor");
+        assert_eq!(floor.app, AXUM_SERVER);
     }
 
     /// The mock Runtime API against a real HTTP client: `/next` hands out the event with the
