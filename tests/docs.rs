@@ -3,7 +3,7 @@
 //! doctests of `serverless_adapter::guides`.)
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -25,10 +25,6 @@ fn documents() -> Vec<PathBuf> {
     files.sort();
     files
 }
-
-/// Documents other work in progress adds; a link to them is allowed before they land.
-/// Remove a name once its file is in the tree.
-const PENDING: [&str; 1] = ["RELIABILITY.md"];
 
 /// The targets of the Markdown links `[text](target)` outside code blocks.
 fn links(text: &str) -> Vec<String> {
@@ -100,15 +96,11 @@ fn every_link_resolves() {
                 dir.join(file)
             };
             checked += 1;
-            if !target.exists() {
-                let name = Path::new(file).file_name().unwrap().to_string_lossy();
-                assert!(
-                    PENDING.contains(&name.as_ref()),
-                    "{}: the link {link:?} leads nowhere",
-                    doc.display()
-                );
-                continue;
-            }
+            assert!(
+                target.exists(),
+                "{}: the link {link:?} leads nowhere",
+                doc.display()
+            );
             if let Some(anchor) = anchor {
                 let headings = anchors(&std::fs::read_to_string(&target).unwrap());
                 assert!(
