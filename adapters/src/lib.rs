@@ -13,12 +13,12 @@
 //! | API Gateway REST API (payload 1.0) | [`ApiGatewayV1Adapter`], [`ApiGatewayV1Adapter::configure`] (`api-gateway-v1`) | the HTTP request (`.base_path(..)`) | as the app's HTTP response; streams with `.streaming(true)` |
 //! | Application Load Balancer | [`AlbAdapter`] (`alb`) | the HTTP request | as the app's HTTP response; never streams |
 //! | API Gateway WebSocket API | [`ApiGatewayWebSocketAdapter`] (`api-gateway-websocket`) | `POST /ws/{route}` (`connect`, `disconnect`, `default`, ...) | as the integration response (non-2xx on `$connect` refuses the connection) |
-//! | SQS (standard and FIFO) | [`SqsAdapter`], [`SqsAdapter::per_record`], [`SqsAdapter::batch`] (`sqs`) | `POST /sqs` per message (FIFO: in order per message group), or the whole batch | `batchItemFailures` with each failed message (FIFO: and the rest of its group); batch mode: the app's validated answer |
+//! | SQS (standard and FIFO) | [`SqsAdapter`], [`SqsAdapter::per_record`], [`SqsAdapter::batch`] (`sqs`) | `POST /sqs` per message (FIFO: in order per message group), or the whole batch | `batchItemFailures` with each failed or undecodable message (FIFO: and the rest of its group); batch mode: the app's validated answer |
 //! | SNS | [`SnsAdapter`], [`SnsAdapter::per_record`] (`sns`) | `POST /sns` per message | the invocation fails (Lambda retries) |
 //! | EventBridge / CloudWatch Events | [`EventBridgeAdapter`], [`EventBridgeAdapter::configure`] (`eventbridge`) | `POST /eventbridge` with the event | the invocation fails (Lambda retries) |
 //! | S3 notifications | [`S3Adapter`], [`S3Adapter::per_record`] (`s3`) | `POST /s3` per record | the invocation fails (Lambda retries) |
-//! | DynamoDB Streams | [`DynamoDbAdapter`], [`DynamoDbAdapter::per_record`], [`DynamoDbAdapter::batch`] (`dynamodb`) | `POST /dynamodb` per record, in order, or the whole batch | `batchItemFailures` with the first failed sequence number; batch mode: the app's validated answer |
-//! | Kinesis Data Streams | [`KinesisAdapter`], [`KinesisAdapter::per_record`], [`KinesisAdapter::batch`] (`kinesis`) | `POST /kinesis` per record (data decoded), in order, or the whole batch | `batchItemFailures` with the first failed sequence number; batch mode: the app's validated answer |
+//! | DynamoDB Streams | [`DynamoDbAdapter`], [`DynamoDbAdapter::per_record`], [`DynamoDbAdapter::batch`] (`dynamodb`) | `POST /dynamodb` per record, in order, or the whole batch | `batchItemFailures` with the first failed or undecodable record's sequence number; batch mode: the app's validated answer |
+//! | Kinesis Data Streams | [`KinesisAdapter`], [`KinesisAdapter::per_record`], [`KinesisAdapter::batch`] (`kinesis`) | `POST /kinesis` per record (data decoded), in order, or the whole batch | `batchItemFailures` with the first failed or undecodable record's sequence number; batch mode: the app's validated answer |
 //! | anything else (a JSON object) | [`PassThroughAdapter`], [`PassThroughAdapter::configure`] (`pass-through`) | `POST /events` with the event | the app's JSON body is the answer; a non-2xx status fails the invocation |
 //!
 //! "The invocation fails" means the Runtime API is told an error (`App.ErrorStatus` with the
@@ -26,6 +26,15 @@
 //! A batch item fails when the app answers outside 2xx, returns an error, panics or times out.
 //! `batchItemFailures` needs `ReportBatchItemFailures` on the event source mapping; without it
 //! use `.report_batch_item_failures(false)` so any failure fails the invocation.
+//!
+//! Records are decoded one by one: an SQS, Kinesis or DynamoDB record that cannot be decoded
+//! (a body that is not a string, data that is not base64...) fails only itself. It never
+//! reaches the app, its decode error is logged (`warn`, with its id) and it is a failed item
+//! like any other: reported by its id (FIFO: with the rest of its message group, which is not
+//! served), or, for streams, the checkpoint when no earlier record failed (later records are
+//! not served). Only a record without an id, which cannot be reported, or an event without a
+//! `Records` array fails the whole invocation (`Event.Malformed`). Batch mode posts the event
+//! as it came, undecodable records included.
 //!
 //! An adapter probes an event cheaply, then turns it into requests (here an SQS batch of two
 //! messages becomes two `POST /jobs` requests):
@@ -55,9 +64,18 @@
 //! # Order
 //!
 //! Adapters are asked in the order they are added. No two adapters of this crate accept the
-//! same event (a test checks every adapter against every fixture of every other source), so
-//! their order does not matter — except for [`PassThroughAdapter`], which accepts **every**
-//! JSON object and must be added last. [`register_all`] adds them all that way.
+//! same event, so their order does not matter — except for [`PassThroughAdapter`], which
+//! accepts **every** JSON object and must be added last. [`register_all`] adds them all that
+//! way.
+//!
+//! Real emulators send events that mix shapes (cargo-lambda's Function URL events are payload
+//! 2.0 but also carry `"httpMethod": "GET"`, `"methodArn": null`, `"resource": null`...), so
+//! every probe follows two rules: an HTTP event's `version` is decisive (`"2.0"` is payload 2.0
+//! for [`ApiGatewayV2Adapter`]; `"1.0"` or none is a payload 1.0 shape for the REST, ALB and
+//! WebSocket adapters; see [`common::payload_version`]), and a `null` field is an absent
+//! field. A test checks every adapter against every fixture of every other source, against
+//! cargo-lambda's event and against `null`-field variants of each, in every rotation of the
+//! adapter list.
 //!
 //! # Choosing adapters by name
 //!

@@ -1,10 +1,15 @@
 //! Helpers shared by the adapters' unit tests.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
 use bytes::Bytes;
 use http::Response;
 use http_body_util::BodyExt;
+use serverless_adapter_core::logging::{EnvFilter, LogSettings};
 use serverless_adapter_core::{
-    Adapter, Batch, Body, Decoded, Error, EventProbe, ItemOutcome, ItemResult, LambdaContext,
+    Adapter, Batch, BatchOrder, Body, Decoded, Error, EventProbe, ItemOutcome, ItemResult,
+    LambdaContext,
 };
 
 /// Decodes an event the adapter must accept into its batch.
@@ -73,4 +78,78 @@ pub(crate) fn failure_ids(answer: &[u8]) -> Vec<String> {
         .iter()
         .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// What serving a batch did: the ids that reached the app, in order, and the settled answer.
+pub(crate) struct Served {
+    pub(crate) reached_the_app: Vec<String>,
+    pub(crate) answer: Result<Bytes, Error>,
+}
+
+/// Serves a batch by the rules the core follows ([`BatchOrder`]), one item at a time in item
+/// order: the app answers the item `id` with status `status(id)`; after a failure, the later
+/// items (in order) or the later items of its group (grouped) are skipped.
+pub(crate) fn serve(batch: Batch, status: impl Fn(&str) -> u16) -> Served {
+    let Batch {
+        items,
+        order,
+        settle,
+    } = batch;
+    let mut reached_the_app = Vec::new();
+    let mut failed = false;
+    let mut failed_groups = HashSet::new();
+    let outcomes = items
+        .into_iter()
+        .map(|item| {
+            let skip = match order {
+                BatchOrder::InOrder => failed,
+                BatchOrder::Grouped { .. } => item
+                    .group
+                    .as_ref()
+                    .is_some_and(|group| failed_groups.contains(group)),
+                _ => false,
+            };
+            if skip {
+                return skipped(&item.id);
+            }
+            reached_the_app.push(item.id.clone());
+            let status = status(&item.id);
+            if !(200..300).contains(&status) {
+                failed = true;
+                failed_groups.extend(item.group);
+            }
+            answered(&item.id, status, "")
+        })
+        .collect();
+    Served {
+        reached_the_app,
+        answer: settle.settle(outcomes),
+    }
+}
+
+/// Runs `f` and returns what it logged at `warn` and above, as text.
+pub(crate) fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = LogSettings {
+        json: false,
+        filter: EnvFilter::new("warn"),
+    }
+    .subscriber(move || writer.clone());
+    let value = tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    (value, text)
 }

@@ -161,11 +161,11 @@ fn wrong_field_types_are_malformed_for_each_source() {
         json!({"version": "2.0", "rawPath": "/", "requestContext": {"domainName": "x.lambda-url.us-east-1.on.aws", "http": {"method": "NOT A METHOD"}}}),
         // REST: headers of numbers.
         json!({"resource": "/", "path": "/", "httpMethod": "GET", "headers": {"a": 1}, "requestContext": {"resourcePath": "/", "httpMethod": "GET", "stage": "p"}}),
-        // SQS: records an object, record body a number.
-        json!({"Records": [{"eventSource": "aws:sqs", "messageId": "1", "body": 5}]}),
+        // SQS: a message id that is not a string (an undecodable record that cannot be
+        // reported; see `undecodable_records_fail_only_themselves`).
         json!({"Records": [{"eventSource": "aws:sqs", "messageId": 7, "body": "x"}]}),
-        // Kinesis: data that is not base64.
-        json!({"Records": [{"eventSource": "aws:kinesis", "eventID": "1", "kinesis": {"data": "%%%", "sequenceNumber": "1", "partitionKey": "k"}}]}),
+        // Kinesis: a record without a sequence number, and data that is not base64.
+        json!({"Records": [{"eventSource": "aws:kinesis", "eventID": "1", "kinesis": {"data": "%%%", "partitionKey": "k"}}]}),
         // DynamoDB: dynamodb a string.
         json!({"Records": [{"eventSource": "aws:dynamodb", "eventID": "1", "eventName": "INSERT", "dynamodb": "x"}]}),
         // SNS: Sns an array.
@@ -185,6 +185,41 @@ fn wrong_field_types_are_malformed_for_each_source() {
             // other source's, and it goes to the app as it is.
             Ok((name, _)) => assert_eq!(name, "pass-through", "{event}"),
         }
+    }
+}
+
+/// A record of the wrong shape that still has its identifier is no malformed event: it fails
+/// alone, reported in `batchItemFailures`, and never reaches the app.
+#[test]
+fn undecodable_records_fail_only_themselves() {
+    let cases = [
+        (
+            json!({"Records": [{"eventSource": "aws:sqs", "messageId": "1", "body": 5}]}),
+            "1",
+        ),
+        (
+            json!({"Records": [{"eventSource": "aws:kinesis", "eventID": "1", "kinesis": {"data": "%%%", "sequenceNumber": "49", "partitionKey": "k"}}]}),
+            "49",
+        ),
+        (
+            json!({"Records": [{"eventSource": "aws:dynamodb", "eventName": ["INSERT"], "dynamodb": {"SequenceNumber": "111"}}]}),
+            "111",
+        ),
+    ];
+    for (event, id) in cases {
+        let bytes = bytes_of(&event);
+        every_adapter_survives(&bytes);
+        let Ok((_, Decoded::Batch(batch))) = route(&bytes) else {
+            panic!("{event} is a batch");
+        };
+        assert!(batch.items.is_empty(), "{event}: nothing reaches the app");
+        let answer = batch.settle.settle(Vec::new()).unwrap();
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        assert_eq!(
+            answer,
+            json!({"batchItemFailures": [{"itemIdentifier": id}]}),
+            "{event}"
+        );
     }
 }
 

@@ -2,13 +2,17 @@
 //! fixture of every other source, so the order adapters are added in never matters (except for
 //! the pass-through adapter, which accepts every event by design and goes last).
 //!
-//! The fixtures are the real events shipped in the `aws_lambda_events` crate, plus ours.
+//! The fixtures are the real events shipped in the `aws_lambda_events` crate, plus ours (among
+//! them the Function URL event cargo-lambda's emulator sends: payload 2.0 with fields of other
+//! shapes), plus variants of each with `null` fields: a `null` field is an absent one, so no
+//! variant may change which adapter takes the event.
 
 #[allow(dead_code)]
 #[path = "../src/fixtures.rs"]
 mod fixtures;
 
 use fixtures::{aws_fixtures, own_fixture};
+use serde_json::Value;
 use serverless_adapter_adapters::*;
 use serverless_adapter_core::{Adapter, EventProbe};
 
@@ -137,13 +141,179 @@ fn sources() -> Vec<Source> {
 
 /// Our own fixtures, by source.
 fn own_fixtures(source: &str) -> Vec<(String, Vec<u8>)> {
+    let named = |name: &str| (name.to_owned(), own_fixture(name));
     match source {
-        "api-gateway-v2" => vec![(
-            "lambda-function-url-request.json".to_owned(),
-            own_fixture("lambda-function-url-request.json"),
-        )],
+        "api-gateway-v2" => vec![
+            named("lambda-function-url-request.json"),
+            named("cargo-lambda-function-url-request.json"),
+        ],
         _ => Vec::new(),
     }
+}
+
+/// Fields that tell one shape from another (or that some emulator sends as `null`), at the top
+/// level, in `requestContext` and in `Records[0]`.
+const TOP_FIELDS: &[&str] = &[
+    "version",
+    "httpMethod",
+    "methodArn",
+    "resource",
+    "type",
+    "routeArn",
+    "routeKey",
+    "rawPath",
+    "rawQueryString",
+    "path",
+    "headers",
+    "cookies",
+    "body",
+    "isBase64Encoded",
+    "stageVariables",
+    "pathParameters",
+    "requestContext",
+    "Records",
+    "detail-type",
+    "source",
+];
+const CONTEXT_FIELDS: &[&str] = &[
+    "elb",
+    "connectionId",
+    "eventType",
+    "routeKey",
+    "http",
+    "identity",
+    "stage",
+];
+const RECORD_FIELDS: &[&str] = &["eventSource", "EventSource"];
+
+/// `value` with `null` for each of `fields` it lacks (when it is an object).
+fn add_nulls(value: &mut Value, fields: &[&str]) {
+    if let Value::Object(object) = value {
+        for field in fields {
+            object.entry(*field).or_insert(Value::Null);
+        }
+    }
+}
+
+/// `value` without its `null` fields (when it is an object).
+fn drop_nulls(value: &mut Value) {
+    if let Value::Object(object) = value {
+        object.retain(|_, value| !value.is_null());
+    }
+}
+
+/// Variants of an event whose `null` fields are all absent ones: `null` for every field of
+/// another shape it lacks, and every `null` field left out.
+fn null_variants(bytes: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let event: Value = serde_json::from_slice(bytes).expect("fixtures are JSON");
+    if !event.is_object() {
+        return Vec::new();
+    }
+    let mut with_nulls = event.clone();
+    add_nulls(&mut with_nulls["requestContext"], CONTEXT_FIELDS);
+    if let Some(first) = with_nulls
+        .get_mut("Records")
+        .and_then(Value::as_array_mut)
+        .and_then(|records| records.first_mut())
+    {
+        add_nulls(first, RECORD_FIELDS);
+    }
+    add_nulls(&mut with_nulls, TOP_FIELDS);
+    let mut without_nulls = event;
+    if let Some(context) = without_nulls.get_mut("requestContext") {
+        drop_nulls(context);
+    }
+    drop_nulls(&mut without_nulls);
+    vec![
+        ("with null fields", serde_json::to_vec(&with_nulls).unwrap()),
+        (
+            "without null fields",
+            serde_json::to_vec(&without_nulls).unwrap(),
+        ),
+    ]
+}
+
+/// The cargo-lambda Function URL event with each field it may send as `null` (or leave out)
+/// that way.
+fn cargo_lambda_variants() -> Vec<(String, Vec<u8>)> {
+    let fixture: Value =
+        serde_json::from_slice(&own_fixture("cargo-lambda-function-url-request.json")).unwrap();
+    type Edit = fn(&mut Value);
+    let edits: &[(&str, Edit)] = &[
+        ("a query", |e| e["rawQueryString"] = "a=1".into()),
+        ("null cookies", |e| e["cookies"] = Value::Null),
+        ("null body", |e| e["body"] = Value::Null),
+        ("null base64 flag", |e| e["isBase64Encoded"] = Value::Null),
+        ("null headers", |e| e["headers"] = Value::Null),
+        ("a null header", |e| e["headers"]["x-null"] = Value::Null),
+        ("null maps", |e| {
+            e["stageVariables"] = Value::Null;
+            e["pathParameters"] = Value::Null;
+        }),
+        ("httpMethod POST", |e| e["httpMethod"] = "POST".into()),
+        ("no httpMethod", |e| {
+            e.as_object_mut().unwrap().remove("httpMethod");
+        }),
+        ("null context fields", |e| {
+            for field in [
+                "accountId",
+                "apiId",
+                "domainName",
+                "stage",
+                "routeKey",
+                "time",
+            ] {
+                e["requestContext"][field] = Value::Null;
+            }
+        }),
+    ];
+    edits
+        .iter()
+        .map(|(what, edit)| {
+            let mut event = fixture.clone();
+            edit(&mut event);
+            (
+                format!("cargo-lambda event with {what}"),
+                serde_json::to_vec(&event).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Every event of the matrix with the source that must take it (`None`: no source, the
+/// pass-through adapter takes it): the fixtures, ours, and the `null` variants of each.
+fn all_events(sources: &[Source]) -> Vec<(String, Vec<u8>, Option<&'static str>)> {
+    let owner = |name: &str| {
+        sources
+            .iter()
+            .find(|s| s.prefixes.iter().any(|p| name.starts_with(p)))
+            .map(|s| s.name)
+    };
+    let mut events: Vec<(String, Vec<u8>, Option<&'static str>)> = aws_fixtures(&["example-"])
+        .into_iter()
+        .map(|(name, bytes)| {
+            let source = owner(&name);
+            (name, bytes, source)
+        })
+        .collect();
+    for source in sources {
+        for (name, bytes) in own_fixtures(source.name) {
+            events.push((name, bytes, Some(source.name)));
+        }
+    }
+    for (name, bytes) in cargo_lambda_variants() {
+        events.push((name, bytes, Some("api-gateway-v2")));
+    }
+    let variants: Vec<_> = events
+        .iter()
+        .flat_map(|(name, bytes, source)| {
+            null_variants(bytes)
+                .into_iter()
+                .map(move |(what, bytes)| (format!("{name} ({what})"), bytes, *source))
+        })
+        .collect();
+    events.extend(variants);
+    events
 }
 
 fn accepts(adapter: &dyn Adapter, event: &[u8]) -> bool {
@@ -204,33 +374,79 @@ fn each_adapter_takes_exactly_its_own_fixtures() {
 }
 
 #[test]
+fn null_fields_are_absent_fields_for_every_adapter() {
+    let sources = sources();
+    let events = all_events(&sources);
+    assert!(events.len() > 300, "variants made: {}", events.len());
+    for (name, bytes, owner) in &events {
+        let Ok(probe) = EventProbe::new(bytes) else {
+            continue; // not an object: no adapter is asked
+        };
+        for source in &sources {
+            for (variant, adapter) in source.adapters.iter().enumerate() {
+                assert_eq!(
+                    adapter.can_handle(&probe),
+                    *owner == Some(source.name),
+                    "{} (variant {variant}) on {name}",
+                    source.name
+                );
+            }
+        }
+    }
+}
+
+/// Exactly one source's adapters take each event (checked for every event and variant), which
+/// makes the pick the same in every order; the orders are also tried: every rotation of the
+/// adapters, forward and reversed (so each adapter is asked first once), then the pass-through
+/// adapter.
+#[test]
 fn adapter_order_never_matters_and_pass_through_goes_last() {
     let sources = sources();
-    let mut forward: Vec<&dyn Adapter> = sources
+    let forward: Vec<&dyn Adapter> = sources
         .iter()
         .flat_map(|s| s.adapters.iter().map(|a| a.as_ref()))
         .collect();
+    let mut orders: Vec<Vec<&dyn Adapter>> = Vec::new();
+    for reversed in [false, true] {
+        let mut order = forward.clone();
+        if reversed {
+            order.reverse();
+        }
+        for _ in 0..order.len() {
+            orders.push(order.clone());
+            order.rotate_left(1);
+        }
+    }
     let pass_through = PassThroughAdapter;
-    let mut fixtures = aws_fixtures(&["example-"]);
-    fixtures.extend(own_fixtures("api-gateway-v2"));
-    for (name, bytes) in &fixtures {
-        let pick = |order: &[&dyn Adapter]| {
-            order
+    for (name, bytes, owner) in all_events(&sources) {
+        let Ok(probe) = EventProbe::new(&bytes) else {
+            continue;
+        };
+        let takers: std::collections::BTreeSet<&str> = forward
+            .iter()
+            .filter(|a| a.can_handle(&probe))
+            .map(|a| a.name())
+            .collect();
+        assert!(takers.len() <= 1, "{name}: taken by {takers:?}");
+        for order in &orders {
+            let pick = order
                 .iter()
                 .chain(std::iter::once(&(&pass_through as &dyn Adapter)))
-                .find(|a| accepts(**a, bytes))
-                .map(|a| a.name().to_owned())
-        };
-        let first = pick(&forward);
-        forward.reverse();
-        let reversed = pick(&forward);
-        forward.reverse();
-        assert_eq!(first, reversed, "{name}: the order changed the adapter");
-        assert!(
-            first.is_some(),
-            "{name}: the pass-through adapter takes the rest"
-        );
+                .find(|a| a.can_handle(&probe))
+                .map(|a| a.name());
+            assert_eq!(
+                pick,
+                Some(owner.unwrap_or("pass-through")),
+                "{name}: the order changed the adapter"
+            );
+        }
     }
+    // the fault cargo-lambda's events used to hit: REST before payload 2.0
+    let event = own_fixture("cargo-lambda-function-url-request.json");
+    let probe = EventProbe::new(&event).unwrap();
+    let rest_first: [&dyn Adapter; 2] = [&ApiGatewayV1Adapter, &ApiGatewayV2Adapter];
+    let pick = rest_first.iter().find(|a| a.can_handle(&probe)).unwrap();
+    assert_eq!(pick.name(), "api-gateway-v2");
     // every adapter agrees with its name: no two adapters of one source disagree
     for source in &sources {
         for adapter in &source.adapters {

@@ -1,8 +1,10 @@
 //! No message lost: random SQS (standard and FIFO), Kinesis and DynamoDB Streams batches with
 //! random per-record outcomes (success, failure status, app error, panic, hang past the
-//! deadline), served by a real function (the core's invocation loop, in this process) under
-//! the emulator's Runtime API. Every record must be either processed and acknowledged by the
-//! app or reported for retry in `batchItemFailures` — never both, never neither.
+//! deadline, or a record the adapter cannot decode), served by a real function (the core's
+//! invocation loop, in this process) under the emulator's Runtime API. Every record must be
+//! either processed and acknowledged by the app or reported for retry in `batchItemFailures` —
+//! never both, never neither; an undecodable record never reaches the app and fails only
+//! itself (the batch is still settled, not failed).
 //!
 //! For streams (Kinesis, DynamoDB), Lambda checkpoints: the one reported sequence number and
 //! every record after it are retried, so "reported" means at or after the checkpoint.
@@ -30,7 +32,8 @@ const CASES: u32 = 48;
 const FUNCTION_TIMEOUT: Duration = Duration::from_millis(1500);
 const DEADLINE_MARGIN: Duration = Duration::from_millis(700);
 
-/// What the app does with one record.
+/// What the app does with one record (`Undecodable`: the record is of the wrong shape, so the
+/// adapter cannot decode it and the app never sees it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Act {
     Ok,
@@ -38,6 +41,7 @@ enum Act {
     Error,
     Panic,
     Hang,
+    Undecodable,
 }
 
 impl Act {
@@ -48,6 +52,7 @@ impl Act {
             Act::Error => "error",
             Act::Panic => "panic",
             Act::Hang => "hang",
+            Act::Undecodable => "undecodable",
         }
     }
 }
@@ -59,6 +64,7 @@ fn act() -> impl Strategy<Value = Act> {
         2 => Just(Act::Error),
         2 => Just(Act::Panic),
         1 => Just(Act::Hang),
+        2 => Just(Act::Undecodable),
     ]
 }
 
@@ -203,7 +209,11 @@ fn sqs_batches_lose_no_message() {
                     if fifo {
                         attributes["MessageGroupId"] = json!(format!("g{group}"));
                     }
-                    json!({"messageId": id, "body": format!("act={} id={id}", act.word()),
+                    let body = match act {
+                        Act::Undecodable => json!(5),
+                        _ => json!(format!("act={} id={id}", act.word())),
+                    };
+                    json!({"messageId": id, "body": body,
                         "eventSource": "aws:sqs", "attributes": attributes,
                         "eventSourceARN": format!("arn:aws:sqs:us-east-1:1:{queue}")})
                 }).collect::<Vec<_>>()});
@@ -279,8 +289,11 @@ fn kinesis_batches_lose_no_record() {
                     .map(|i| format!("4959{:020}", i * 7 + 1))
                     .collect();
                 let event = json!({"Records": acts.iter().zip(&ids).map(|(act, id)| {
-                    let data = base64::engine::general_purpose::STANDARD
-                        .encode(format!("act={} id={id}", act.word()));
+                    let data = match act {
+                        Act::Undecodable => "%%% not base64".to_owned(),
+                        _ => base64::engine::general_purpose::STANDARD
+                            .encode(format!("act={} id={id}", act.word())),
+                    };
                     json!({"eventSource": "aws:kinesis", "eventID": format!("shardId-0:{id}"),
                         "eventSourceARN": "arn:aws:kinesis:us-east-1:1:stream/s",
                         "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "k",
@@ -303,7 +316,11 @@ fn dynamodb_batches_lose_no_record() {
             rt.block_on(async {
                 let ids: Vec<String> = (0..acts.len()).map(|i| format!("{}00", 111 + i)).collect();
                 let event = json!({"Records": acts.iter().zip(&ids).map(|(act, id)| {
-                    json!({"eventID": format!("e{id}"), "eventName": "INSERT", "eventVersion": "1.1",
+                    let name = match act {
+                        Act::Undecodable => json!(5),
+                        _ => json!("INSERT"),
+                    };
+                    json!({"eventID": format!("e{id}"), "eventName": name, "eventVersion": "1.1",
                         "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
                         "eventSourceARN": "arn:aws:dynamodb:us-east-1:1:table/t/stream/2026",
                         "dynamodb": {"Keys": {"Id": {"S": id}},

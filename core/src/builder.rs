@@ -209,6 +209,11 @@ impl<F, A, H, R> ServerlessAdapter<F, A, H, R> {
 
     /// How long before the Lambda deadline a slow app is given up on, so that the function
     /// still answers (a timeout error) instead of being killed (300 ms by default).
+    ///
+    /// It bounds the app's whole answer: the response head and the body, buffered or streamed,
+    /// and each record of a batch (a record still running then is reported as failed). With
+    /// no known deadline (none sent, or a constant instead of a timestamp, as some local
+    /// emulators send) nothing is timed.
     pub fn deadline_margin(mut self, margin: Duration) -> Self {
         self.deadline_margin = margin;
         self

@@ -88,8 +88,10 @@ impl<'a> Answer<'a> {
     /// Collects the body (up to Lambda's 6 MB), encodes the event's answer and posts it.
     ///
     /// A body that fails before it is complete is settled by the resolver (a 5xx answer by
-    /// default); an answer over the limit fails the invocation with
-    /// `Function.ResponseSizeTooLarge`, never a truncated answer.
+    /// default): an app error, a panic, or a body still running at the invocation's deadline
+    /// (the Lambda deadline minus the builder's `deadline_margin`: `App.Timeout`, a `504` by
+    /// default, exactly like a response head that comes too late). An answer over the limit
+    /// fails the invocation with `Function.ResponseSizeTooLarge`, never a truncated answer.
     pub async fn send_buffered(self, response: Response<Body>) -> Result<(), Error> {
         let (head, body) = response.into_parts();
         let (head, body) = match collect_limited(body, BUFFERED_ANSWER_LIMIT).await {
@@ -179,6 +181,10 @@ pub fn app_error(error: crate::body::BoxError) -> Error {
 }
 
 /// The buffered handler: collects the body (up to 6 MB) and posts the event's JSON answer.
+///
+/// The whole answer is bounded by the invocation's deadline (the Lambda deadline minus the
+/// builder's `deadline_margin`): a body still coming then is settled as `App.Timeout`, like a
+/// late response head; see [`Answer::send_buffered`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultHandler;
 

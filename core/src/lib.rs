@@ -24,6 +24,7 @@ mod adapter;
 mod body;
 mod builder;
 mod context;
+mod deadline;
 mod error;
 mod framework;
 mod handler;

@@ -1,12 +1,16 @@
-//! Settling batches: `batchItemFailures` answers, the app's own batch answers (validated), and
-//! failures that fail the whole invocation.
+//! Decoding and settling batches: records decoded one by one (an undecodable record fails only
+//! itself), `batchItemFailures` answers, the app's own batch answers (validated), and failures
+//! that fail the whole invocation.
 
 use std::collections::HashSet;
 
 use bytes::Bytes;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
-use serverless_adapter_core::{Error, ItemOutcome, ItemResult};
+use serverless_adapter_core::{
+    Batch, BatchItem, BatchOrder, Decoded, Error, EventProbe, ItemOutcome, ItemResult,
+};
 
 /// The `errorType` of an invocation failed because the app answered with an error status.
 pub const ERROR_STATUS_TYPE: &str = "App.ErrorStatus";
@@ -287,6 +291,156 @@ pub fn validate_batch_answer(
     Ok(batch_item_failures(failed))
 }
 
+/// The records of a batch event (SQS, Kinesis, DynamoDB Streams), decoded one at a time into
+/// the app's requests, so that one record that cannot be decoded fails only itself.
+///
+/// - [`push`](Self::push): a decoded record, served by the app;
+/// - [`undecodable`](Self::undecodable): a record that cannot be decoded (a Kinesis record whose
+///   data is not base64, an SQS message whose body is not a string...). It never reaches the
+///   app; its decode error is logged and it is settled as failed, so it is reported in
+///   `batchItemFailures` by its identifier. Only a record without an identifier (which cannot
+///   be reported) fails the whole event;
+/// - [`hold`](Self::hold): a record that must not run after an undecodable one (the rest of a
+///   FIFO message group): settled as skipped, without reaching the app.
+///
+/// [`into_decoded`](Self::into_decoded) then hands the settle function every record's outcome
+/// in event order, as if the core had served them all, so the settlement rules
+/// ([`failed_items_answer`], [`first_failure_answer`]) apply to every record alike.
+#[derive(Debug)]
+pub struct RecordBatch {
+    source: &'static str,
+    what: &'static str,
+    items: Vec<BatchItem>,
+    /// Outcomes decided while decoding, each with its record's position in the event.
+    decided: Vec<(usize, ItemOutcome)>,
+}
+
+impl RecordBatch {
+    /// An empty batch for the adapter named `source`, whose records are called `what` in
+    /// messages (`SQS message`), with room for `capacity` records.
+    pub fn new(source: &'static str, what: &'static str, capacity: usize) -> Self {
+        Self {
+            source,
+            what,
+            items: Vec::with_capacity(capacity),
+            decided: Vec::new(),
+        }
+    }
+
+    fn next_position(&self) -> usize {
+        self.items.len() + self.decided.len()
+    }
+
+    /// Adds a decoded record, to be served by the app.
+    pub fn push(&mut self, item: BatchItem) {
+        self.items.push(item);
+    }
+
+    /// Adds a record that cannot be decoded (`error` says why): it is logged and settled as
+    /// failed without reaching the app. Its identifier is read leniently at `id_path`
+    /// (`["messageId"]`, `["kinesis", "sequenceNumber"]`): a record without a non-empty string
+    /// there cannot be reported, so the whole event fails (`Event.Malformed`).
+    pub fn undecodable(
+        &mut self,
+        record: &RawValue,
+        id_path: &[&str],
+        error: Error,
+    ) -> Result<(), Error> {
+        let Some(id) = record_str(record, id_path) else {
+            return Err(Error::malformed_event(format!(
+                "a record of the {} event cannot be decoded and has no {} to report it by, so \
+                 the whole event fails: {}",
+                self.source,
+                id_path.join("."),
+                error.message()
+            )));
+        };
+        tracing::warn!(
+            source = self.source,
+            item = %id,
+            reason = error.message(),
+            "record cannot be decoded; it fails without reaching the app"
+        );
+        let error = Error::malformed_event(format!(
+            "the {} {id} cannot be decoded: {}",
+            self.what,
+            error.message()
+        ));
+        let position = self.next_position();
+        self.decided.push((
+            position,
+            ItemOutcome {
+                id,
+                result: ItemResult::Failed(error),
+            },
+        ));
+        Ok(())
+    }
+
+    /// Adds a record that is not served because an earlier record it depends on could not be
+    /// decoded: it is settled as skipped.
+    pub fn hold(&mut self, id: String) {
+        let position = self.next_position();
+        self.decided.push((
+            position,
+            ItemOutcome {
+                id,
+                result: ItemResult::Skipped,
+            },
+        ));
+    }
+
+    /// The batch for the core: the decoded records' requests, run in `order`; `settle` gets
+    /// every record's outcome in event order.
+    pub fn into_decoded<S>(self, order: BatchOrder, settle: S) -> Decoded
+    where
+        S: FnOnce(Vec<ItemOutcome>) -> Result<Bytes, Error> + Send + 'static,
+    {
+        let Self {
+            source,
+            items,
+            decided,
+            ..
+        } = self;
+        let served_count = items.len();
+        Decoded::Batch(Batch {
+            items,
+            order,
+            settle: Box::new(move |served: Vec<ItemOutcome>| {
+                if served.len() != served_count {
+                    return Err(Error::adapter(format!(
+                        "the {source} batch has {served_count} items but {} outcomes",
+                        served.len()
+                    )));
+                }
+                if decided.is_empty() {
+                    return settle(served);
+                }
+                let mut served = served.into_iter();
+                let mut decided = decided.into_iter().peekable();
+                let total = served_count + decided.len();
+                let outcomes = (0..total)
+                    .filter_map(|position| match decided.peek() {
+                        Some((at, _)) if *at == position => decided.next().map(|(_, o)| o),
+                        _ => served.next(),
+                    })
+                    .collect();
+                settle(outcomes)
+            }),
+        })
+    }
+}
+
+/// A string field of a batch record (its identifier, say), read leniently at `path` whatever
+/// else the record holds: a non-empty string, or `None`.
+pub fn record_str(record: &RawValue, path: &[&str]) -> Option<String> {
+    EventProbe::new(record.get().as_bytes())
+        .ok()?
+        .str_at(path)
+        .filter(|id| !id.is_empty())
+        .map(|id| id.into_owned())
+}
+
 /// The identifier of the single item of a whole-batch request.
 pub const WHOLE_BATCH_ITEM_ID: &str = "batch";
 
@@ -296,8 +450,7 @@ pub fn whole_batch(
     source: &'static str,
     request: http::Request<serverless_adapter_core::Body>,
     ids: Vec<String>,
-) -> serverless_adapter_core::Decoded {
-    use serverless_adapter_core::{Batch, BatchItem, BatchOrder, Decoded};
+) -> Decoded {
     Decoded::Batch(Batch {
         items: vec![BatchItem {
             id: WHOLE_BATCH_ITEM_ID.to_owned(),
@@ -335,6 +488,72 @@ mod tests {
                 body: Bytes::from_static(body.as_bytes()),
             },
         }
+    }
+
+    fn item(id: &str) -> BatchItem {
+        BatchItem {
+            id: id.to_owned(),
+            group: None,
+            request: http::Request::new(serverless_adapter_core::Body::empty()),
+        }
+    }
+
+    #[test]
+    fn records_settled_while_decoding_keep_their_place() {
+        let raw = |json: &str| RawValue::from_string(json.to_owned()).unwrap();
+        let mut batch = RecordBatch::new("sqs", "SQS message", 5);
+        batch.push(item("a"));
+        batch
+            .undecodable(
+                &raw(r#"{"messageId":"b","body":5}"#),
+                &["messageId"],
+                Error::malformed_event("bad"),
+            )
+            .unwrap();
+        batch.push(item("c"));
+        batch.hold("d".to_owned());
+        batch.push(item("e"));
+        let err = batch
+            .undecodable(
+                &raw(r#"{"body":5}"#),
+                &["messageId"],
+                Error::malformed_event("why"),
+            )
+            .unwrap_err();
+        assert!(err.is_malformed_event());
+        assert!(
+            err.message().contains("no messageId") && err.message().contains("why"),
+            "{err}"
+        );
+        let Decoded::Batch(batch) = batch.into_decoded(BatchOrder::InOrder, |outcomes| {
+            let seen: Vec<String> = outcomes
+                .iter()
+                .map(|o| format!("{}:{}", o.id, failure_reason(&o.result).is_some()))
+                .collect();
+            assert_eq!(seen, ["a:false", "b:true", "c:false", "d:true", "e:false"]);
+            Ok(Bytes::new())
+        }) else {
+            unreachable!()
+        };
+        let ids: Vec<&str> = batch.items.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["a", "c", "e"], "only decoded records reach the app");
+        let ok = |id: &str| ItemOutcome {
+            id: id.to_owned(),
+            ..answered(200, "")
+        };
+        batch
+            .settle
+            .settle(vec![ok("a"), ok("c"), ok("e")])
+            .unwrap();
+
+        let mut batch = RecordBatch::new("kinesis", "Kinesis record", 1);
+        batch.push(item("a"));
+        let Decoded::Batch(batch) = batch.into_decoded(BatchOrder::InOrder, |_| Ok(Bytes::new()))
+        else {
+            unreachable!()
+        };
+        let err = batch.settle.settle(Vec::new()).unwrap_err();
+        assert!(err.is_adapter(), "{err}");
     }
 
     #[test]

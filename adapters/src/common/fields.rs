@@ -7,7 +7,8 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 /// A JSON object of strings (headers, query parameters) in the order the event lists them.
-/// `null` and a missing field both read as empty.
+/// `null` and a missing field both read as empty, and a pair whose value is `null` reads as
+/// absent (real emulators send `"x": null` for what AWS leaves out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderedMap<'a, V = Cow<'a, str>>(pub Vec<(Cow<'a, str>, V)>);
 
@@ -65,8 +66,10 @@ impl<'de: 'a, 'a, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<'a, V> {
 
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
                 let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some((key, value)) = map.next_entry::<CowStr<'de>, V>()? {
-                    pairs.push((key.0, value));
+                while let Some((key, value)) = map.next_entry::<CowStr<'de>, Option<V>>()? {
+                    if let Some(value) = value {
+                        pairs.push((key.0, value));
+                    }
                 }
                 Ok(pairs)
             }
@@ -116,6 +119,11 @@ mod tests {
         assert_eq!(map.get_ignore_case("b").map(|v| v.as_ref()), Some("1"));
         let empty: OrderedMap<'_> = serde_json::from_str("null").unwrap();
         assert!(empty.is_empty());
+        let nulls: OrderedMap<'_> = serde_json::from_str(r#"{"a":null,"b":"","c":null}"#).unwrap();
+        assert_eq!(nulls.0, [("b".into(), "".into())]);
+        let raw: OrderedMap<'_, &serde_json::value::RawValue> =
+            serde_json::from_str(r#"{"a":null,"b":1}"#).unwrap();
+        assert_eq!(raw.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["b"]);
         let multi: OrderedMap<'_, Vec<Cow<'_, str>>> =
             serde_json::from_str(r#"{"x":["1","2"]}"#).unwrap();
         assert_eq!(multi.0[0].1.len(), 2);

@@ -1,7 +1,5 @@
 //! Serving one invocation: pick the adapter, serve the request(s), answer.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use http::Request;
@@ -13,8 +11,9 @@ use crate::adapter::{
 use crate::body::Body;
 use crate::builder::Shared;
 use crate::context::LambdaContext;
+use crate::deadline::AnswerDeadline;
 use crate::error::Error;
-use crate::framework::{serve_guarded, Framework};
+use crate::framework::{serve_bounded, Framework};
 use crate::handler::{collect_limited, Answer, Handler, BUFFERED_ANSWER_LIMIT};
 use crate::probe::EventProbe;
 use crate::resolver::{Resolution, Resolver};
@@ -83,32 +82,18 @@ fn decode<F, H, R>(
     adapter.decode(event, context)
 }
 
-/// Time the app may take: until the deadline minus the margin kept for answering.
-fn app_budget(context: &LambdaContext, margin: Duration) -> Option<Duration> {
-    context.remaining().map(|left| left.saturating_sub(margin))
-}
-
+/// Serves one request of the invocation: the app's whole answer — its head, and its body
+/// however it is then read (collected for a buffered answer or a batch record, or streamed) —
+/// is bounded by `deadline`, so a slow app becomes an `App.Timeout` the invocation can still
+/// report instead of running into Lambda's own timeout.
 async fn serve_request<F: Framework>(
     framework: &F,
     mut request: Request<Body>,
     context: &LambdaContext,
-    margin: Duration,
+    deadline: Option<AnswerDeadline>,
 ) -> Result<http::Response<Body>, Error> {
     request.extensions_mut().insert(context.clone());
-    let serving = serve_guarded(framework, request);
-    match app_budget(context, margin) {
-        None => serving.await,
-        Some(budget) => tokio::time::timeout(budget, serving)
-            .await
-            .unwrap_or_else(|_| {
-                Err(Error::timeout(format!(
-                    "the application did not answer within {} ms, the time left before the \
-                     Lambda deadline minus the margin kept to report it; make the route \
-                     faster, raise the function's timeout, or stream a long answer",
-                    budget.as_millis()
-                )))
-            }),
-    }
+    serve_bounded(framework, request, deadline).await
 }
 
 async fn serve_http<F, H, R>(
@@ -127,7 +112,8 @@ where
         encoder,
         can_stream,
     } = exchange;
-    let outcome = serve_request(&shared.framework, request, &context, shared.deadline_margin).await;
+    let deadline = AnswerDeadline::for_invocation(&context, shared.deadline_margin);
+    let outcome = serve_request(&shared.framework, request, &context, deadline).await;
     match shared.resolver.resolve(outcome, &context).await {
         Resolution::Fail(error) => {
             tracing::warn!(
@@ -163,14 +149,11 @@ where
     let count = items.len();
     let mut results: Vec<Option<ItemResult>> = (0..count).map(|_| None).collect();
     let ids: Vec<String> = items.iter().map(|item| item.id.clone()).collect();
+    // One deadline for the whole batch: every record's answer, head and body, ends before it,
+    // and a record still running then fails with `App.Timeout` (reported like any failure).
+    let deadline = AnswerDeadline::for_invocation(context, shared.deadline_margin);
     let run_one = |item: BatchItem| async move {
-        let response = serve_request(
-            &shared.framework,
-            item.request,
-            context,
-            shared.deadline_margin,
-        )
-        .await;
+        let response = serve_request(&shared.framework, item.request, context, deadline).await;
         match response {
             Ok(response) => {
                 let (head, body) = response.into_parts();

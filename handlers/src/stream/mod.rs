@@ -15,7 +15,9 @@ pub use prelude::encode_prelude;
 
 /// Time kept before the Lambda deadline by [`AwsStreamHandler`]: a body still streaming then is
 /// ended with an `App.Timeout` error trailer, so the answer is complete before Lambda stops the
-/// function. It matches the builder's default margin for the app's response head.
+/// function. It matches the builder's default `deadline_margin`, which bounds every answer of
+/// the function — head and body, streamed or buffered — already; a larger margin here ends a
+/// stream earlier than that.
 pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_millis(300);
 
 /// Streams HTTP answers to callers that can receive a stream; answers the others buffered.
@@ -26,13 +28,16 @@ pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_millis(300);
 /// prelude, eight NUL bytes, then each body frame as the app produces it, at the pace the Runtime
 /// API reads it. An error after the prelude ends the stream with real HTTP trailers
 /// (`Lambda-Runtime-Function-Error-Type`, `Lambda-Runtime-Function-Error-Body`), and a body still
-/// running [`DEFAULT_DEADLINE_MARGIN`] before the Lambda deadline is ended with an `App.Timeout`
-/// trailer instead of being cut off by Lambda mid-write.
+/// running at the function's deadline (the Lambda deadline minus the builder's `deadline_margin`,
+/// or minus this handler's margin, [`DEFAULT_DEADLINE_MARGIN`], when that is larger) is ended
+/// with an `App.Timeout` trailer instead of being cut off by Lambda mid-write.
 ///
 /// Other events (API Gateway HTTP APIs, ALB, ...) are answered buffered, exactly as
 /// [`DefaultHandler`](serverless_adapter_core::DefaultHandler) answers them, so one function can
-/// stream its Function URL and still answer everything else. (Batch events such as SQS never
-/// reach a handler: the core settles them buffered.)
+/// stream its Function URL and still answer everything else: their whole answer, body
+/// included, ends by the function's deadline, or is settled as `App.Timeout` (a `504` with the
+/// default resolver). (Batch events such as SQS never reach a handler: the core settles them
+/// buffered, a record still running at the deadline reported as failed.)
 ///
 /// For another deadline margin use [`AwsStreamHandler::with_deadline_margin`].
 ///
@@ -54,8 +59,9 @@ pub struct AwsStreamHandler;
 
 impl AwsStreamHandler {
     /// The stream handler with another deadline margin (the default is
-    /// [`DEFAULT_DEADLINE_MARGIN`]). A zero margin never cuts the stream short: Lambda's own
-    /// timeout ends it.
+    /// [`DEFAULT_DEADLINE_MARGIN`]). The function's own margin (the builder's `deadline_margin`)
+    /// always applies too: the stream ends at whichever of the two comes first, so a zero margin
+    /// here adds no cut-off of its own.
     pub const fn with_deadline_margin(margin: Duration) -> StreamHandler {
         StreamHandler::new().deadline_margin(margin)
     }
@@ -91,7 +97,8 @@ impl StreamHandler {
     }
 
     /// Sets how long before the Lambda deadline a body still streaming is ended with an
-    /// `App.Timeout` error trailer.
+    /// `App.Timeout` error trailer (at the latest at the function's deadline, the builder's
+    /// `deadline_margin` before it).
     pub const fn deadline_margin(mut self, margin: Duration) -> Self {
         self.deadline_margin = margin;
         self

@@ -23,6 +23,8 @@ mod event;
 use bytes::Bytes;
 use serverless_adapter_core::{Adapter, Decoded, Error, EventProbe, HttpExchange, LambdaContext};
 
+use crate::common::{payload_version, PayloadVersion};
+
 /// The name this adapter goes by.
 pub const NAME: &str = "alb";
 
@@ -35,8 +37,14 @@ impl Adapter for AlbAdapter {
         NAME
     }
 
+    /// Payload version 1.0 or none, `httpMethod`, and `requestContext.elb`. A `null` field
+    /// counts as absent.
     fn can_handle(&self, event: &EventProbe<'_>) -> bool {
-        event.str("httpMethod").is_some() && event.raw_at(&["requestContext", "elb"]).is_some()
+        payload_version(event) == PayloadVersion::V1
+            && event.str("httpMethod").is_some()
+            && event
+                .object("requestContext")
+                .is_some_and(|context| context.has("elb"))
     }
 
     fn decode(&self, event: Bytes, _context: &LambdaContext) -> Result<Decoded, Error> {

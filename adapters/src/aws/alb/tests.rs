@@ -200,3 +200,23 @@ fn malformed_events_are_errors_not_panics() {
         assert!(err.is_malformed_event(), "{case}: {err}");
     }
 }
+
+#[test]
+fn the_version_decides_and_null_fields_are_absent() {
+    let accepts = |event: &str| AlbAdapter.can_handle(&EventProbe::new(event.as_bytes()).unwrap());
+    let alb = r#""httpMethod":"GET","path":"/","requestContext":{"elb":{"targetGroupArn":"arn"}}"#;
+    assert!(accepts(&format!("{{{alb}}}")));
+    assert!(accepts(&format!(
+        r#"{{{alb},"version":null,"methodArn":null}}"#
+    )));
+    assert!(!accepts(&format!(r#"{{{alb},"version":"2.0"}}"#)));
+    // a REST event whose requestContext says "elb": null is no ALB event
+    assert!(!accepts(
+        r#"{"httpMethod":"GET","path":"/","requestContext":{"elb":null,"stage":"prod"}}"#
+    ));
+    assert!(!accepts(
+        r#"{"httpMethod":null,"requestContext":{"elb":{}}}"#
+    ));
+    let cargo_lambda = crate::fixtures::own_fixture("cargo-lambda-function-url-request.json");
+    assert!(!AlbAdapter.can_handle(&EventProbe::new(&cargo_lambda).unwrap()));
+}

@@ -30,6 +30,8 @@ mod event;
 use bytes::Bytes;
 use serverless_adapter_core::{Adapter, Decoded, Error, EventProbe, HttpExchange, LambdaContext};
 
+use crate::common::{payload_version, PayloadVersion};
+
 /// The name this adapter goes by.
 pub const NAME: &str = "api-gateway-v1";
 
@@ -75,11 +77,14 @@ impl ApiGatewayV1Configured {
     }
 }
 
-/// Whether an event is an API Gateway REST (payload 1.0) request: `httpMethod` and a
-/// `requestContext` that is neither an ALB's (`elb`) nor a WebSocket API's (`connectionId`),
-/// and not an authorizer request (`methodArn`).
+/// Whether an event is an API Gateway REST (payload 1.0) request: payload version 1.0 (or none:
+/// a `"2.0"` event is payload 2.0 even when it also carries `httpMethod`, as cargo-lambda's
+/// Function URL events do), `httpMethod`, a `requestContext` that is neither an ALB's (`elb`)
+/// nor a WebSocket API's (`connectionId`, `eventType`), and not an authorizer request
+/// (`methodArn`). A `null` field counts as absent.
 fn is_rest_request(event: &EventProbe<'_>) -> bool {
-    event.str("httpMethod").is_some()
+    payload_version(event) == PayloadVersion::V1
+        && event.str("httpMethod").is_some()
         && !event.has("methodArn")
         && event.object("requestContext").is_some_and(|context| {
             !context.has("elb") && !context.has("connectionId") && !context.has("eventType")

@@ -358,3 +358,37 @@ fn answers_match_the_response_fixture() {
     assert_eq!(answer["multiValueHeaders"], lowercase("multiValueHeaders"));
     assert_eq!(answer["headers"], lowercase("headers"));
 }
+
+fn accepts(event: &[u8]) -> bool {
+    let probe = EventProbe::new(event).unwrap();
+    let configured = ApiGatewayV1Adapter::configure().base_path("/api");
+    let accepted = ApiGatewayV1Adapter.can_handle(&probe);
+    assert_eq!(configured.can_handle(&probe), accepted);
+    accepted
+}
+
+#[test]
+fn the_version_decides_and_null_fields_are_absent() {
+    // cargo-lambda's Function URL events are payload 2.0 with an `httpMethod` too
+    let cargo_lambda = crate::fixtures::own_fixture("cargo-lambda-function-url-request.json");
+    assert!(!accepts(&cargo_lambda));
+    assert!(!accepts(&event(r#","version":"2.0""#)));
+    assert!(!accepts(&event(r#","version":"0""#)));
+    for version in [r#","version":"1.0""#, r#","version":null"#, ""] {
+        assert!(accepts(&event(version)), "{version}");
+    }
+    // null fields of other shapes are absent fields
+    assert!(accepts(&event(
+        r#","methodArn":null,"type":null,"routeArn":null,"rawPath":null,"Records":null"#
+    )));
+    let nulls_in_context = br#"{"httpMethod":"GET","path":"/","requestContext":{"elb":null,
+        "connectionId":null,"eventType":null,"http":null,"identity":null,"stage":null}}"#;
+    assert!(accepts(nulls_in_context));
+    let request = decode_http(nulls_in_context).request;
+    assert_eq!(request.uri(), "/");
+    assert!(!accepts(br#"{"httpMethod":null,"requestContext":{}}"#));
+    assert!(!accepts(br#"{"httpMethod":"GET","requestContext":null}"#));
+    assert!(!accepts(
+        br#"{"httpMethod":"GET","methodArn":"arn:aws:execute-api:x","requestContext":{}}"#
+    ));
+}

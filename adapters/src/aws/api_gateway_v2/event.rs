@@ -16,6 +16,10 @@ use crate::common::{
 /// The header carrying the event's request context to the app.
 const REQUEST_CONTEXT_HEADER: &str = "x-amzn-request-context";
 
+/// The fields read from a payload 2.0 event. Each but `requestContext` may be `null` or missing,
+/// as in the events cargo-lambda's emulator sends (`"rawQueryString": null`, no `cookies`,
+/// `"body": null`, a header whose value is `null`); the fields of other shapes it adds
+/// (`httpMethod`, `resource`...) are ignored.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Event<'a> {
@@ -30,7 +34,7 @@ struct Event<'a> {
     #[serde(borrow, default)]
     body: Option<Cow<'a, str>>,
     #[serde(default)]
-    is_base64_encoded: bool,
+    is_base64_encoded: Option<bool>,
     #[serde(borrow)]
     request_context: &'a RawValue,
 }
@@ -94,7 +98,7 @@ pub(super) fn to_request(
     );
 
     let body = match event.body.as_deref() {
-        Some(body) => decode_event_body(body, event.is_base64_encoded)?,
+        Some(body) => decode_event_body(body, event.is_base64_encoded.unwrap_or(false))?,
         None => bytes::Bytes::new(),
     };
     let can_stream = context

@@ -17,6 +17,8 @@ mod event;
 use bytes::Bytes;
 use serverless_adapter_core::{Adapter, Decoded, Error, EventProbe, HttpExchange, LambdaContext};
 
+use crate::common::{payload_version, PayloadVersion};
+
 /// The adapter for API Gateway HTTP API (payload 2.0) and Lambda Function URL events.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiGatewayV2Adapter;
@@ -29,8 +31,11 @@ impl Adapter for ApiGatewayV2Adapter {
         NAME
     }
 
+    /// Payload version `"2.0"` (decisive: fields of other shapes, such as the `httpMethod`
+    /// cargo-lambda adds, do not matter), `rawPath`, `requestContext.http.method`, and not an
+    /// authorizer request (`routeArn`). A `null` field counts as absent.
     fn can_handle(&self, event: &EventProbe<'_>) -> bool {
-        event.str("version").as_deref() == Some("2.0")
+        payload_version(event) == PayloadVersion::V2
             && event.has("rawPath")
             && event
                 .str_at(&["requestContext", "http", "method"])

@@ -246,3 +246,88 @@ fn function_urls_are_told_apart_from_http_apis() {
         );
     }
 }
+
+/// cargo-lambda's emulator (`cargo lambda watch`) sends payload 2.0 events that also carry
+/// fields of other shapes (`httpMethod`, `methodArn: null`, `resource: null`...).
+const CARGO_LAMBDA: &str = "cargo-lambda-function-url-request.json";
+
+#[tokio::test]
+async fn cargo_lambda_function_url_events_are_payload_2_0() {
+    let exchange = decode_http(&own_fixture(CARGO_LAMBDA));
+    assert!(exchange.can_stream, "a local Function URL streams");
+    let request = exchange.request;
+    assert_eq!(
+        request.method(),
+        "POST",
+        "the method is requestContext.http.method, not the top-level httpMethod"
+    );
+    assert_eq!(request.uri().to_string(), "/echo/cargo%20lambda");
+    let headers = request.headers();
+    assert_eq!(headers[header::COOKIE], "session=abc; theme=dark");
+    assert_eq!(headers.get_all(header::COOKIE).iter().count(), 1);
+    assert_eq!(headers["x-empty"], "");
+    assert_eq!(headers["x-name"].as_bytes(), "café ☕".as_bytes());
+    assert_eq!(headers["x-padded"], "  spaced  ");
+    assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
+    let context: serde_json::Value =
+        serde_json::from_slice(headers["x-amzn-request-context"].as_bytes()).unwrap();
+    assert_eq!(context["accountId"], serde_json::Value::Null);
+    assert_eq!(context["http"]["userAgent"], "cargo-lambda");
+    assert_eq!(body_of(request).await, r#"{"hello":"world"}"#);
+}
+
+#[tokio::test]
+async fn null_fields_of_the_cargo_lambda_shape_read_as_absent() {
+    let fixture: serde_json::Value = serde_json::from_slice(&own_fixture(CARGO_LAMBDA)).unwrap();
+    let variant = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut event = fixture.clone();
+        edit(&mut event);
+        decode_http(&serde_json::to_vec(&event).unwrap()).request
+    };
+
+    let request = variant(&|e| e["rawQueryString"] = "a=1&b=two%20words".into());
+    assert_eq!(request.uri().query(), Some("a=1&b=two%20words"));
+    let request = variant(&|e| e["rawQueryString"] = "".into());
+    assert_eq!(request.uri().query(), None);
+    // without cookies[], the event's cookie header is kept; without headers, cookies[] is
+    // joined into one
+    for field in ["cookies", "headers"] {
+        let request = variant(&|e| e[field] = serde_json::Value::Null);
+        assert_eq!(
+            request.headers()[header::COOKIE],
+            "session=abc; theme=dark",
+            "{field}: null"
+        );
+        assert_eq!(request.headers().contains_key("x-name"), field == "cookies");
+    }
+    let request = variant(&|e| {
+        e["headers"]["x-null"] = serde_json::Value::Null;
+        e["headers"]["cookie"] = serde_json::Value::Null;
+        e["cookies"] = serde_json::Value::Null;
+    });
+    assert!(!request.headers().contains_key("x-null"));
+    assert!(!request.headers().contains_key(header::COOKIE));
+    assert_eq!(request.headers()["x-name"].as_bytes(), "café ☕".as_bytes());
+
+    let request = variant(&|e| {
+        e["body"] = serde_json::Value::Null;
+        e["isBase64Encoded"] = serde_json::Value::Null;
+    });
+    assert_eq!(body_of(request).await, "");
+    let request = variant(&|e| e["isBase64Encoded"] = serde_json::Value::Null);
+    assert_eq!(body_of(request).await, r#"{"hello":"world"}"#);
+
+    let request = variant(&|e| {
+        let context = &mut e["requestContext"];
+        for field in ["domainName", "domainPrefix", "routeKey", "stage", "time"] {
+            context[field] = serde_json::Value::Null;
+        }
+        context["http"]["sourceIp"] = serde_json::Value::Null;
+        context["http"]["path"] = serde_json::Value::Null;
+        e["stageVariables"] = serde_json::Value::Null;
+        e["pathParameters"] = serde_json::Value::Null;
+        e["queryStringParameters"] = serde_json::Value::Null;
+    });
+    assert_eq!(request.method(), "POST");
+    assert!(!request.headers().contains_key("x-forwarded-for"));
+}

@@ -30,6 +30,8 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use serverless_adapter_core::{Adapter, Decoded, Error, EventProbe, HttpExchange, LambdaContext};
 
+use crate::common::{payload_version, PayloadVersion};
+
 /// The name this adapter goes by.
 pub const NAME: &str = "api-gateway-websocket";
 /// The path prefix of the requests unless configured otherwise.
@@ -70,10 +72,12 @@ impl ApiGatewayWebSocketConfigured {
     }
 }
 
-/// Whether the event is a WebSocket route invocation: a `requestContext` with `connectionId`,
-/// `eventType` and `routeKey`, and not an authorizer request (`methodArn`).
+/// Whether the event is a WebSocket route invocation: payload version 1.0 or none, a
+/// `requestContext` with `connectionId`, `eventType` and `routeKey`, and not an authorizer
+/// request (`methodArn`). A `null` field counts as absent.
 fn is_websocket(event: &EventProbe<'_>) -> bool {
-    !event.has("methodArn")
+    payload_version(event) == PayloadVersion::V1
+        && !event.has("methodArn")
         && event.object("requestContext").is_some_and(|context| {
             context.str("connectionId").is_some()
                 && context.str("eventType").is_some()

@@ -187,3 +187,25 @@ fn malformed_events_are_errors_not_panics() {
         assert!(err.is_malformed_event(), "{case}: {err}");
     }
 }
+
+#[test]
+fn the_version_decides_and_null_fields_are_absent() {
+    let accepts = |event: &str| {
+        ApiGatewayWebSocketAdapter.can_handle(&EventProbe::new(event.as_bytes()).unwrap())
+    };
+    let context =
+        r#""requestContext":{"routeKey":"$default","eventType":"MESSAGE","connectionId":"c""#;
+    assert!(accepts(&format!("{{{context}}}}}")));
+    assert!(accepts(&format!(
+        r#"{{{context},"elb":null}},"version":null,"methodArn":null,"httpMethod":null}}"#
+    )));
+    assert!(!accepts(&format!(r#"{{{context}}},"version":"2.0"}}"#)));
+    assert!(!accepts(
+        r#"{"requestContext":{"routeKey":"$default","eventType":null,"connectionId":"c"}}"#
+    ));
+    assert!(!accepts(
+        r#"{"requestContext":{"routeKey":"$default","eventType":"MESSAGE","connectionId":null}}"#
+    ));
+    let cargo_lambda = crate::fixtures::own_fixture("cargo-lambda-function-url-request.json");
+    assert!(!ApiGatewayWebSocketAdapter.can_handle(&EventProbe::new(&cargo_lambda).unwrap()));
+}

@@ -3,12 +3,13 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
+use http::Uri;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serverless_adapter_core::{Batch, BatchItem, BatchOrder, Decoded, Error, RequestContext};
+use serverless_adapter_core::{BatchItem, BatchOrder, Decoded, Error, RequestContext};
 
 use super::{answer, HOST, NAME};
-use crate::common::{event_request, event_uri, record_json, EventHeaders};
+use crate::common::{event_request, event_uri, record_json, EventHeaders, RecordBatch};
 
 #[derive(Deserialize)]
 struct Event<'a> {
@@ -42,43 +43,54 @@ fn malformed(err: serde_json::Error) -> Error {
     Error::malformed_event(format!("not a DynamoDB Streams event: {err}"))
 }
 
-/// One request per record, in order.
+/// One request per record, in order. A record that cannot be decoded fails only itself: the
+/// records before it are served, the ones after it are not (they are retried from it).
 pub(super) fn per_record(event: &[u8], path: &str, report: bool) -> Result<Decoded, Error> {
     let uri = event_uri(path)?;
     let event: Event<'_> = serde_json::from_slice(event).map_err(malformed)?;
-    let mut items = Vec::with_capacity(event.records.len());
+    let mut batch = RecordBatch::new(NAME, "DynamoDB stream record", event.records.len());
     for raw in event.records {
-        let record: Record<'_> = serde_json::from_str(raw.get()).map_err(malformed)?;
-        let sequence_number = record.dynamodb.sequence_number;
-        let mut headers = EventHeaders::new(HOST);
-        headers.add("x-dynamodb-sequence-number", &sequence_number);
-        headers.add_some("x-dynamodb-event-id", record.event_id.as_deref());
-        headers.add_some("x-dynamodb-event-name", record.event_name.as_deref());
-        headers.add_some(
-            "x-dynamodb-event-source-arn",
-            record.event_source_arn.as_deref(),
-        );
-        headers.add_some("x-dynamodb-aws-region", record.aws_region.as_deref());
-        let json = record_json(raw)?;
-        let body = Bytes::from(json.clone());
-        let request = event_request(
-            uri.clone(),
-            headers,
-            "application/json",
-            body,
-            RequestContext::new(NAME, json),
-        );
-        items.push(BatchItem {
-            id: sequence_number.into_owned(),
-            group: None,
-            request,
-        });
+        match record_request(raw, &uri) {
+            Ok(item) => batch.push(item),
+            Err(error) => {
+                batch.undecodable(raw, &["dynamodb", "SequenceNumber"], error)?;
+                break;
+            }
+        }
     }
-    Ok(Decoded::Batch(Batch {
-        items,
-        order: BatchOrder::InOrder,
-        settle: Box::new(move |outcomes| answer::settle_records(outcomes, report)),
+    Ok(batch.into_decoded(BatchOrder::InOrder, move |outcomes| {
+        answer::settle_records(outcomes, report)
     }))
+}
+
+/// The request for one record.
+fn record_request(raw: &RawValue, uri: &Uri) -> Result<BatchItem, Error> {
+    let record: Record<'_> =
+        serde_json::from_str(raw.get()).map_err(|err| Error::malformed_event(err.to_string()))?;
+    let sequence_number = record.dynamodb.sequence_number;
+    let mut headers = EventHeaders::new(HOST);
+    headers.add("x-dynamodb-sequence-number", &sequence_number);
+    headers.add_some("x-dynamodb-event-id", record.event_id.as_deref());
+    headers.add_some("x-dynamodb-event-name", record.event_name.as_deref());
+    headers.add_some(
+        "x-dynamodb-event-source-arn",
+        record.event_source_arn.as_deref(),
+    );
+    headers.add_some("x-dynamodb-aws-region", record.aws_region.as_deref());
+    let json = record_json(raw)?;
+    let body = Bytes::from(json.clone());
+    let request = event_request(
+        uri.clone(),
+        headers,
+        "application/json",
+        body,
+        RequestContext::new(NAME, json),
+    );
+    Ok(BatchItem {
+        id: sequence_number.into_owned(),
+        group: None,
+        request,
+    })
 }
 
 #[derive(Deserialize)]

@@ -18,8 +18,17 @@
 //! [`report_batch_item_failures(false)`](DynamoDbPerRecord::report_batch_item_failures) and any
 //! failure fails the whole invocation.
 //!
+//! **A record that cannot be decoded** (a field of the wrong type, such as a numeric
+//! `eventName`) fails only itself: it never reaches the app, its decode error is logged
+//! (`warn`, with its sequence number) and it counts as a failed record: the records before it
+//! are served, the ones after it are not, and unless an earlier record failed its sequence
+//! number is the one reported. A record without a `dynamodb.SequenceNumber` cannot be
+//! reported, so it fails the whole invocation (`Event.Malformed`), as does an event without a
+//! `Records` array.
+//!
 //! **Batch** ([`DynamoDbAdapter::batch`]): the whole event in one `POST`; the app answers the
-//! `batchItemFailures` JSON itself (sequence numbers), checked as for SQS batches.
+//! `batchItemFailures` JSON itself (sequence numbers), checked as for SQS batches. The event is
+//! posted as it came, records the per-record mode could not decode included.
 
 mod answer;
 mod event;

@@ -1,6 +1,8 @@
 use super::*;
 use crate::fixtures::aws_fixtures;
-use crate::test_support::{answered, body_of, decode_batch, failed, failure_ids, skipped};
+use crate::test_support::{
+    answered, body_of, decode_batch, failed, failure_ids, logged, serve, skipped,
+};
 use serverless_adapter_core::{Batch, BatchOrder, RequestContext};
 
 /// Every DynamoDB Streams event fixture shipped with `aws_lambda_events`. Left out on purpose:
@@ -124,11 +126,66 @@ async fn batch_mode_posts_the_event_and_checks_sequence_numbers() {
 
 #[test]
 fn malformed_events_are_errors_not_panics() {
-    let err = DynamoDbAdapter
-        .decode(
-            Bytes::from(r#"{"Records":[{"eventSource":"aws:dynamodb","dynamodb":{}}]}"#),
-            &LambdaContext::for_request_id("r"),
-        )
-        .unwrap_err();
-    assert!(err.is_malformed_event(), "{err}");
+    for case in [
+        r#"{"Records":[{"eventSource":"aws:dynamodb","dynamodb":{}}]}"#,
+        r#"{"Records":[{"eventSource":"aws:dynamodb","eventName":5,"dynamodb":{"SequenceNumber":null}}]}"#,
+        r#"{"Records":[{"eventSource":"aws:dynamodb","dynamodb":"x"}]}"#,
+        r#"{"Records":null}"#,
+    ] {
+        let err = DynamoDbAdapter
+            .decode(Bytes::from(case), &LambdaContext::for_request_id("r"))
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Event.Malformed", "{case}: {err}");
+    }
+}
+
+/// `event`, with the records at `bad` given a field of the wrong type.
+fn event_with_bad_records(sequences: &[&str], bad: &[&str]) -> Vec<u8> {
+    let mut json: serde_json::Value = serde_json::from_slice(&event(sequences)).unwrap();
+    for record in json["Records"].as_array_mut().unwrap() {
+        if bad.contains(&record["dynamodb"]["SequenceNumber"].as_str().unwrap()) {
+            record["eventName"] = 5.into();
+        }
+    }
+    serde_json::to_vec(&json).unwrap()
+}
+
+#[test]
+fn an_undecodable_record_fails_only_itself_and_is_the_checkpoint() {
+    let sequences = ["100", "200", "300", "400"];
+    let bytes = event_with_bad_records(&sequences, &["300"]);
+    let (batch, logs) = logged(|| decode_batch(&DynamoDbAdapter, &bytes));
+    assert!(
+        logs.contains("WARN") && logs.contains("item=300") && logs.contains("invalid type"),
+        "{logs}"
+    );
+    let served = serve(batch, |_| 200);
+    assert_eq!(
+        served.reached_the_app,
+        ["100", "200"],
+        "nothing after it is served"
+    );
+    assert_eq!(failure_ids(&served.answer.unwrap()), ["300"]);
+
+    let batch = decode_batch(&DynamoDbAdapter, &bytes);
+    let served = serve(batch, |id| if id == "100" { 500 } else { 200 });
+    assert_eq!(served.reached_the_app, ["100"]);
+    assert_eq!(failure_ids(&served.answer.unwrap()), ["100"]);
+
+    let adapter = DynamoDbAdapter::per_record().report_batch_item_failures(false);
+    let served = serve(decode_batch(&adapter, &bytes), |_| 200);
+    assert_eq!(served.reached_the_app, ["100", "200"]);
+    let err = served.answer.unwrap_err();
+    assert!(
+        err.message()
+            .contains("the DynamoDB stream record 300 cannot be decoded"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn batch_mode_posts_undecodable_records_too() {
+    let bytes = event_with_bad_records(&["100", "200"], &["200"]);
+    let Batch { mut items, .. } = decode_batch(&DynamoDbAdapter::batch(), &bytes);
+    assert_eq!(body_of(items.remove(0).request).await, bytes);
 }

@@ -2,14 +2,18 @@
 
 use std::borrow::Cow;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use bytes::Bytes;
+use http::Uri;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serverless_adapter_core::{Batch, BatchItem, BatchOrder, Decoded, Error, RequestContext};
+use serverless_adapter_core::{BatchItem, BatchOrder, Decoded, Error, RequestContext};
 
 use super::{answer, HOST, NAME};
 use crate::common::{
-    decode_event_body, event_request, event_uri, record_json, scalar_text, sniff_content_type,
-    EventHeaders,
+    event_request, event_uri, record_json, scalar_text, sniff_content_type, EventHeaders,
+    RecordBatch,
 };
 
 #[derive(Deserialize)]
@@ -72,54 +76,68 @@ fn malformed(err: serde_json::Error) -> Error {
     Error::malformed_event(format!("not a Kinesis event: {err}"))
 }
 
-/// One request per record, in order.
+/// One request per record, in order. A record that cannot be decoded fails only itself: the
+/// records before it are served, the ones after it are not (they are retried from it).
 pub(super) fn per_record(event: &[u8], path: &str, report: bool) -> Result<Decoded, Error> {
     let uri = event_uri(path)?;
     let event: Event<'_> = serde_json::from_slice(event).map_err(malformed)?;
-    let mut items = Vec::with_capacity(event.records.len());
+    let mut batch = RecordBatch::new(NAME, "Kinesis record", event.records.len());
     for raw in event.records {
-        let record: Record<'_> = serde_json::from_str(raw.get()).map_err(malformed)?;
-        let data = record.kinesis;
-        let mut headers = EventHeaders::new(HOST);
-        headers.add("x-kinesis-sequence-number", &data.sequence_number);
-        headers.add_some("x-kinesis-partition-key", data.partition_key.as_deref());
-        headers.add_some("x-kinesis-event-id", record.event_id.as_deref());
-        headers.add_some(
-            "x-kinesis-event-source-arn",
-            record.event_source_arn.as_deref(),
-        );
-        headers.add_some("x-kinesis-aws-region", record.aws_region.as_deref());
-        headers.add_some(
-            "x-kinesis-approximate-arrival-timestamp",
-            data.approximate_arrival_timestamp
-                .and_then(scalar_text)
-                .as_deref(),
-        );
-        headers.add_some("x-kinesis-encryption-type", data.encryption_type.as_deref());
-        let body = decode_event_body(data.data.as_deref().unwrap_or(""), true)?;
-        let context = RequestContext::new(NAME, record_json(raw)?);
-        let request = event_request(
-            uri.clone(),
-            headers,
-            sniff_content_type(&body),
-            body,
-            context,
-        );
-        items.push(BatchItem {
-            id: data.sequence_number.into_owned(),
-            group: None,
-            request,
-        });
+        match record_request(raw, &uri) {
+            Ok(item) => batch.push(item),
+            Err(error) => {
+                batch.undecodable(raw, &["kinesis", "sequenceNumber"], error)?;
+                break;
+            }
+        }
     }
-    Ok(Decoded::Batch(Batch {
-        items,
-        order: BatchOrder::InOrder,
-        settle: Box::new(move |outcomes| answer::settle_records(outcomes, report)),
+    Ok(batch.into_decoded(BatchOrder::InOrder, move |outcomes| {
+        answer::settle_records(outcomes, report)
     }))
 }
 
+/// The request for one record.
+fn record_request(raw: &RawValue, uri: &Uri) -> Result<BatchItem, Error> {
+    let record: Record<'_> =
+        serde_json::from_str(raw.get()).map_err(|err| Error::malformed_event(err.to_string()))?;
+    let data = record.kinesis;
+    let mut headers = EventHeaders::new(HOST);
+    headers.add("x-kinesis-sequence-number", &data.sequence_number);
+    headers.add_some("x-kinesis-partition-key", data.partition_key.as_deref());
+    headers.add_some("x-kinesis-event-id", record.event_id.as_deref());
+    headers.add_some(
+        "x-kinesis-event-source-arn",
+        record.event_source_arn.as_deref(),
+    );
+    headers.add_some("x-kinesis-aws-region", record.aws_region.as_deref());
+    headers.add_some(
+        "x-kinesis-approximate-arrival-timestamp",
+        data.approximate_arrival_timestamp
+            .and_then(scalar_text)
+            .as_deref(),
+    );
+    headers.add_some("x-kinesis-encryption-type", data.encryption_type.as_deref());
+    let body = STANDARD
+        .decode(data.data.as_deref().unwrap_or("").trim())
+        .map_err(|err| Error::malformed_event(format!("its data is not base64: {err}")))?;
+    let body = Bytes::from(body);
+    let context = RequestContext::new(NAME, record_json(raw)?);
+    let request = event_request(
+        uri.clone(),
+        headers,
+        sniff_content_type(&body),
+        body,
+        context,
+    );
+    Ok(BatchItem {
+        id: data.sequence_number.into_owned(),
+        group: None,
+        request,
+    })
+}
+
 /// The whole event in one request.
-pub(super) fn whole_batch(event: bytes::Bytes, path: &str) -> Result<Decoded, Error> {
+pub(super) fn whole_batch(event: Bytes, path: &str) -> Result<Decoded, Error> {
     let uri = event_uri(path)?;
     let parsed: IdsEvent<'_> = serde_json::from_slice(&event).map_err(malformed)?;
     let mut headers = EventHeaders::new(HOST);

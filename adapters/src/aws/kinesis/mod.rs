@@ -19,10 +19,18 @@
 //! [`report_batch_item_failures(false)`](KinesisPerRecord::report_batch_item_failures) and any
 //! failure fails the whole invocation (the whole batch is retried).
 //!
+//! **A record that cannot be decoded** (data that is not base64, a field of the wrong type)
+//! fails only itself: it never reaches the app, its decode error is logged (`warn`, with its
+//! sequence number) and it counts as a failed record: the records before it are served, the
+//! ones after it are not, and unless an earlier record failed its sequence number is the one
+//! reported. A record without a `kinesis.sequenceNumber` cannot be reported, so it fails the
+//! whole invocation (`Event.Malformed`), as does an event without a `Records` array.
+//!
 //! **Batch** ([`KinesisAdapter::batch`]): the whole event in one `POST`; the app answers the
 //! `batchItemFailures` JSON itself (sequence numbers), checked as for SQS batches: an error
 //! status, an app failure, a malformed answer or an unknown sequence number fails the whole
-//! invocation.
+//! invocation. The event is posted as it came (the data still base64), records the per-record
+//! mode could not decode included.
 
 mod answer;
 mod event;

@@ -1,6 +1,8 @@
 use super::*;
 use crate::fixtures::aws_fixtures;
-use crate::test_support::{answered, body_of, decode_batch, failed, failure_ids, skipped};
+use crate::test_support::{
+    answered, body_of, decode_batch, failed, failure_ids, logged, serve, skipped,
+};
 use serverless_adapter_core::{Batch, BatchOrder, RequestContext};
 
 /// Every Kinesis Data Streams fixture shipped with `aws_lambda_events`. Left out on purpose:
@@ -179,11 +181,74 @@ async fn batch_mode_posts_the_event_and_checks_sequence_numbers() {
 fn malformed_events_are_errors_not_panics() {
     for case in [
         r#"{"Records":[{"eventSource":"aws:kinesis","kinesis":{"data":"SGk="}}]}"#,
-        r#"{"Records":[{"eventSource":"aws:kinesis","kinesis":{"sequenceNumber":"1","data":"%%%"}}]}"#,
+        r#"{"Records":[{"eventSource":"aws:kinesis","kinesis":{"sequenceNumber":1,"data":"%%%"}}]}"#,
+        r#"{"Records":[{"eventSource":"aws:kinesis","kinesis":"x"}]}"#,
+        r#"{"Records":{"eventSource":"aws:kinesis"}}"#,
     ] {
         let err = KinesisAdapter
             .decode(Bytes::from(case), &LambdaContext::for_request_id("r"))
             .unwrap_err();
         assert!(err.is_malformed_event(), "{case}: {err}");
     }
+}
+
+/// `event`, with the data of the records at `bad` replaced by text that is not base64.
+fn event_with_bad_data(records: &[(&str, &[u8])], bad: &[&str]) -> Vec<u8> {
+    let mut json: serde_json::Value = serde_json::from_slice(&event(records)).unwrap();
+    for record in json["Records"].as_array_mut().unwrap() {
+        if bad.contains(&record["kinesis"]["sequenceNumber"].as_str().unwrap()) {
+            record["kinesis"]["data"] = "%%% not base64".into();
+        }
+    }
+    serde_json::to_vec(&json).unwrap()
+}
+
+#[test]
+fn an_undecodable_record_fails_only_itself_and_is_the_checkpoint() {
+    let records: &[(&str, &[u8])] = &[("1", b"a"), ("2", b"b"), ("3", b"c"), ("4", b"d")];
+    let bytes = event_with_bad_data(records, &["3"]);
+    let (batch, logs) = logged(|| decode_batch(&KinesisAdapter, &bytes));
+    assert!(
+        logs.contains("WARN") && logs.contains("item=3") && logs.contains("not base64"),
+        "{logs}"
+    );
+    let served = serve(batch, |_| 200);
+    assert_eq!(
+        served.reached_the_app,
+        ["1", "2"],
+        "nothing after it is served"
+    );
+    assert_eq!(failure_ids(&served.answer.unwrap()), ["3"]);
+
+    // an earlier failure is the checkpoint
+    let batch = decode_batch(&KinesisAdapter, &bytes);
+    let served = serve(batch, |id| if id == "2" { 500 } else { 200 });
+    assert_eq!(served.reached_the_app, ["1", "2"]);
+    assert_eq!(failure_ids(&served.answer.unwrap()), ["2"]);
+
+    // the first record undecodable: nothing is served
+    let bytes = event_with_bad_data(records, &["1", "3"]);
+    let served = serve(decode_batch(&KinesisAdapter, &bytes), |_| 200);
+    assert!(served.reached_the_app.is_empty());
+    assert_eq!(failure_ids(&served.answer.unwrap()), ["1"]);
+
+    // without batchItemFailures, it fails the invocation
+    let adapter = KinesisAdapter::per_record().report_batch_item_failures(false);
+    let bytes = event_with_bad_data(records, &["3"]);
+    let served = serve(decode_batch(&adapter, &bytes), |_| 200);
+    assert_eq!(served.reached_the_app, ["1", "2"]);
+    let err = served.answer.unwrap_err();
+    assert!(err.is_malformed_event(), "{err}");
+    assert!(
+        err.message()
+            .contains("the Kinesis record 3 cannot be decoded"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn batch_mode_posts_undecodable_records_too() {
+    let bytes = event_with_bad_data(&[("11", b"a"), ("12", b"b")], &["12"]);
+    let Batch { mut items, .. } = decode_batch(&KinesisAdapter::batch(), &bytes);
+    assert_eq!(body_of(items.remove(0).request).await, bytes);
 }

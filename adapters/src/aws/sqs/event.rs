@@ -1,16 +1,18 @@
 //! The event, as read from JSON, and the requests made from it.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use bytes::Bytes;
+use http::Uri;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serverless_adapter_core::{Batch, BatchItem, BatchOrder, Decoded, Error, RequestContext};
+use serverless_adapter_core::{BatchItem, BatchOrder, Decoded, Error, RequestContext};
 
 use super::{answer, SqsPerRecord, HOST, NAME};
 use crate::common::{
-    event_request, event_uri, kebab_case, record_json, scalar_text, sniff_content_type,
-    EventHeaders, OrderedMap,
+    event_request, event_uri, kebab_case, record_json, record_str, scalar_text, sniff_content_type,
+    EventHeaders, OrderedMap, RecordBatch,
 };
 
 #[derive(Deserialize)]
@@ -60,64 +62,40 @@ fn malformed(err: serde_json::Error) -> Error {
     Error::malformed_event(format!("not an SQS event: {err}"))
 }
 
-/// One request per message.
+/// One request per message. A message that cannot be decoded fails only itself (and, in a
+/// FIFO queue, holds back the later messages of its group).
 pub(super) fn per_record(event: &[u8], options: &SqsPerRecord) -> Result<Decoded, Error> {
     let uri = event_uri(&options.path)?;
     let event: Event<'_> = serde_json::from_slice(event).map_err(malformed)?;
-    let mut fifo = false;
-    let mut items = Vec::with_capacity(event.records.len());
-    for (index, raw) in event.records.iter().enumerate() {
-        let record: Record<'_> = serde_json::from_str(raw.get()).map_err(malformed)?;
-        if index == 0 {
-            fifo = record
-                .event_source_arn
-                .as_deref()
-                .is_some_and(|arn| arn.ends_with(".fifo"));
-        }
-        let mut headers = EventHeaders::new(HOST);
-        headers.add("x-sqs-message-id", &record.message_id);
-        headers.add_some("x-sqs-receipt-handle", record.receipt_handle.as_deref());
-        headers.add_some("x-sqs-event-source-arn", record.event_source_arn.as_deref());
-        headers.add_some("x-sqs-aws-region", record.aws_region.as_deref());
-        let mut group = None;
-        for (name, value) in record.attributes.iter() {
-            let Some(value) = scalar_text(value) else {
-                continue;
-            };
-            if name == "MessageGroupId" {
-                group = Some(value.clone().into_owned());
+    let fifo = event.records.first().is_some_and(|first| {
+        record_str(first, &["eventSourceARN"]).is_some_and(|arn| arn.ends_with(".fifo"))
+    });
+    let mut batch = RecordBatch::new(NAME, "SQS message", event.records.len());
+    let mut groups: Vec<Option<String>> = Vec::with_capacity(event.records.len());
+    // FIFO message groups with an undecodable message: their later messages are held back
+    let mut broken_groups: HashSet<String> = HashSet::new();
+    for raw in event.records {
+        match message(raw, &uri, fifo) {
+            Ok(item) => {
+                groups.push(item.group.clone());
+                if item
+                    .group
+                    .as_ref()
+                    .is_some_and(|g| broken_groups.contains(g))
+                {
+                    batch.hold(item.id);
+                } else {
+                    batch.push(item);
+                }
             }
-            headers.add(&format!("x-sqs-{}", kebab_case(name)), &value);
+            Err(error) => {
+                batch.undecodable(raw, &["messageId"], error)?;
+                let group = record_str(raw, &["attributes", "MessageGroupId"]).filter(|_| fifo);
+                broken_groups.extend(group.clone());
+                groups.push(group);
+            }
         }
-        for (name, attribute) in record.message_attributes.iter() {
-            let Some(attribute) = attribute else {
-                continue;
-            };
-            let value = attribute
-                .string_value
-                .as_deref()
-                .or(attribute.binary_value.as_deref());
-            headers.add_some(
-                &format!("x-sqs-message-attribute-{}", name.to_ascii_lowercase()),
-                value,
-            );
-        }
-        let body = Bytes::copy_from_slice(record.body.as_deref().unwrap_or("").as_bytes());
-        let context = RequestContext::new(NAME, record_json(raw)?);
-        let request = event_request(
-            uri.clone(),
-            headers,
-            sniff_content_type(&body),
-            body,
-            context,
-        );
-        items.push(BatchItem {
-            id: record.message_id.into_owned(),
-            group: if fifo { group } else { None },
-            request,
-        });
     }
-    let groups: Vec<Option<String>> = items.iter().map(|item| item.group.clone()).collect();
     let report = options.report_batch_item_failures;
     let order = if fifo {
         BatchOrder::Grouped {
@@ -128,11 +106,57 @@ pub(super) fn per_record(event: &[u8], options: &SqsPerRecord) -> Result<Decoded
             limit: options.concurrency,
         }
     };
-    Ok(Decoded::Batch(Batch {
-        items,
-        order,
-        settle: Box::new(move |outcomes| answer::settle_records(outcomes, &groups, report)),
+    Ok(batch.into_decoded(order, move |outcomes| {
+        answer::settle_records(outcomes, &groups, report)
     }))
+}
+
+/// The request for one message, in its message group when the queue is FIFO.
+fn message(raw: &RawValue, uri: &Uri, fifo: bool) -> Result<BatchItem, Error> {
+    let record: Record<'_> =
+        serde_json::from_str(raw.get()).map_err(|err| Error::malformed_event(err.to_string()))?;
+    let mut headers = EventHeaders::new(HOST);
+    headers.add("x-sqs-message-id", &record.message_id);
+    headers.add_some("x-sqs-receipt-handle", record.receipt_handle.as_deref());
+    headers.add_some("x-sqs-event-source-arn", record.event_source_arn.as_deref());
+    headers.add_some("x-sqs-aws-region", record.aws_region.as_deref());
+    let mut group = None;
+    for (name, value) in record.attributes.iter() {
+        let Some(value) = scalar_text(value) else {
+            continue;
+        };
+        if name == "MessageGroupId" {
+            group = Some(value.clone().into_owned());
+        }
+        headers.add(&format!("x-sqs-{}", kebab_case(name)), &value);
+    }
+    for (name, attribute) in record.message_attributes.iter() {
+        let Some(attribute) = attribute else {
+            continue;
+        };
+        let value = attribute
+            .string_value
+            .as_deref()
+            .or(attribute.binary_value.as_deref());
+        headers.add_some(
+            &format!("x-sqs-message-attribute-{}", name.to_ascii_lowercase()),
+            value,
+        );
+    }
+    let body = Bytes::copy_from_slice(record.body.as_deref().unwrap_or("").as_bytes());
+    let context = RequestContext::new(NAME, record_json(raw)?);
+    let request = event_request(
+        uri.clone(),
+        headers,
+        sniff_content_type(&body),
+        body,
+        context,
+    );
+    Ok(BatchItem {
+        id: record.message_id.into_owned(),
+        group: group.filter(|_| fifo),
+        request,
+    })
 }
 
 /// The whole event in one request.

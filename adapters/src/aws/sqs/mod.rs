@@ -29,11 +29,20 @@
 //! later message of that group is reported failed without being served, so the group's order
 //! is kept.
 //!
+//! **A message that cannot be decoded** (a `body` that is not a string, attributes of the wrong
+//! shape...) fails only itself: it never reaches the app, its decode error is logged (`warn`,
+//! with its `messageId`) and it is reported in `batchItemFailures` like a message the app
+//! failed (FIFO: with the later messages of its group, which are not served); the other
+//! messages are served as usual. A message without a `messageId` cannot be reported, so it
+//! fails the whole invocation (`Event.Malformed`), as does an event without a `Records` array.
+//!
 //! **Batch** ([`SqsAdapter::batch`]): the whole event in one `POST` (the event's JSON as the
 //! body); the app answers the `batchItemFailures` JSON itself. Its answer is checked: a 2xx
 //! with an empty body, `null` or `{}` means every message succeeded; an error status, an app
 //! failure, a malformed answer or an `itemIdentifier` that is not a message of the batch fails
-//! the whole invocation, so no message is ever deleted by mistake.
+//! the whole invocation, so no message is ever deleted by mistake. The event is posted as it
+//! came, messages the per-record mode could not decode included; every message needs its
+//! `messageId` (to check the answer), or the invocation fails.
 
 mod answer;
 mod event;

@@ -1,7 +1,9 @@
 use super::*;
 use crate::common::OMITTED_HEADERS;
 use crate::fixtures::aws_fixtures;
-use crate::test_support::{answered, body_of, decode_batch, failed, failure_ids, skipped};
+use crate::test_support::{
+    answered, body_of, decode_batch, failed, failure_ids, logged, serve, skipped,
+};
 use serverless_adapter_core::{Batch, BatchOrder, RequestContext};
 
 /// Every SQS event fixture shipped with `aws_lambda_events`. Left out on purpose:
@@ -307,4 +309,137 @@ fn malformed_events_are_errors_not_panics() {
             .unwrap_err();
         assert!(err.is_malformed_event(), "{case}: {err}");
     }
+}
+
+/// `record` with one field replaced, making it a message the adapter cannot decode.
+fn undecodable(record: String, field: &str, value: serde_json::Value) -> String {
+    let mut json: serde_json::Value = serde_json::from_str(&record).unwrap();
+    json[field] = value;
+    json.to_string()
+}
+
+#[test]
+fn an_undecodable_message_fails_only_itself() {
+    let bytes = event(&[
+        record("m1", None, "q", "ok"),
+        undecodable(record("m2", None, "q", "x"), "body", 5.into()),
+        record("m3", None, "q", "fail"),
+        record("m4", None, "q", "ok"),
+        undecodable(
+            record("m5", None, "q", "x"),
+            "messageAttributes",
+            serde_json::json!({"a": {"stringValue": 7}}),
+        ),
+        record("m6", None, "q", "ok"),
+    ]);
+    let (batch, logs) = logged(|| decode_batch(&SqsAdapter, &bytes));
+    assert!(logs.contains("WARN"), "{logs}");
+    assert!(
+        logs.contains("m2") && logs.contains("invalid type: integer `5`"),
+        "{logs}"
+    );
+    assert!(logs.contains("m5"), "{logs}");
+    let served = serve(batch, |id| if id == "m3" { 500 } else { 200 });
+    assert_eq!(served.reached_the_app, ["m1", "m3", "m4", "m6"]);
+    assert_eq!(failure_ids(&served.answer.unwrap()), ["m2", "m3", "m5"]);
+
+    // every message undecodable: nothing reaches the app, each is reported
+    let bytes = event(&[
+        undecodable(record("m1", None, "q", "x"), "body", 5.into()),
+        undecodable(record("m2", None, "q", "x"), "receiptHandle", true.into()),
+    ]);
+    let served = serve(decode_batch(&SqsAdapter, &bytes), |_| 200);
+    assert!(served.reached_the_app.is_empty());
+    assert_eq!(failure_ids(&served.answer.unwrap()), ["m1", "m2"]);
+
+    // without batchItemFailures, the undecodable message fails the invocation
+    let adapter = SqsAdapter::per_record().report_batch_item_failures(false);
+    let bytes = event(&[
+        record("m1", None, "q", "ok"),
+        undecodable(record("m2", None, "q", "x"), "body", 5.into()),
+    ]);
+    let served = serve(decode_batch(&adapter, &bytes), |_| 200);
+    assert_eq!(served.reached_the_app, ["m1"]);
+    let err = served.answer.unwrap_err();
+    assert!(err.is_malformed_event(), "{err}");
+    assert!(
+        err.message()
+            .contains("the SQS message m2 cannot be decoded"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_undecodable_fifo_message_fails_the_rest_of_its_group() {
+    let fifo = "q.fifo";
+    let bytes = event(&[
+        record("a1", Some("g1"), fifo, "ok"),
+        record("b1", Some("g2"), fifo, "ok"),
+        undecodable(record("a2", Some("g1"), fifo, "x"), "body", 5.into()),
+        record("b2", Some("g2"), fifo, "fail"),
+        record("a3", Some("g1"), fifo, "ok"),
+        record("b3", Some("g2"), fifo, "ok"),
+        record("c1", Some("g3"), fifo, "ok"),
+        undecodable(record("a4", Some("g1"), fifo, "x"), "body", 5.into()),
+    ]);
+    let batch = decode_batch(&SqsAdapter, &bytes);
+    assert_eq!(batch.order, BatchOrder::Grouped { limit: 10 });
+    let served = serve(batch, |id| if id == "b2" { 500 } else { 200 });
+    assert_eq!(served.reached_the_app, ["a1", "b1", "b2", "c1"]);
+    assert_eq!(
+        failure_ids(&served.answer.unwrap()),
+        ["a2", "b2", "a3", "b3", "a4"]
+    );
+
+    // the first message decides the queue type even when it is the undecodable one
+    let bytes = event(&[
+        undecodable(record("a1", Some("g1"), fifo, "x"), "body", 5.into()),
+        record("a2", Some("g1"), fifo, "ok"),
+        record("b1", Some("g2"), fifo, "ok"),
+    ]);
+    let served = serve(decode_batch(&SqsAdapter, &bytes), |_| 200);
+    assert_eq!(served.reached_the_app, ["b1"]);
+    assert_eq!(failure_ids(&served.answer.unwrap()), ["a1", "a2"]);
+}
+
+#[test]
+fn a_message_without_an_id_or_an_event_without_records_fails_the_invocation() {
+    for case in [
+        r#"{"Records":[{"eventSource":"aws:sqs","messageId":"m1","body":"x"},{"eventSource":"aws:sqs","body":5}]}"#,
+        r#"{"Records":[{"eventSource":"aws:sqs","messageId":7,"body":"x"}]}"#,
+        r#"{"Records":[{"eventSource":"aws:sqs","messageId":"","body":5}]}"#,
+        r#"{"Records":[{"eventSource":"aws:sqs","messageId":"m1","body":"x"},5]}"#,
+        r#"{"Records":{"eventSource":"aws:sqs"}}"#,
+        r#"{"records":[]}"#,
+    ] {
+        let err = SqsAdapter
+            .decode(Bytes::from(case), &LambdaContext::for_request_id("r"))
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Event.Malformed", "{case}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn batch_mode_posts_undecodable_messages_too() {
+    let bytes = event(&[
+        record("m1", None, "q", "ok"),
+        undecodable(record("m2", None, "q", "x"), "body", 5.into()),
+    ]);
+    let Batch {
+        mut items, settle, ..
+    } = decode_batch(&SqsAdapter::batch(), &bytes);
+    let item = items.remove(0);
+    assert_eq!(
+        body_of(item.request).await,
+        bytes,
+        "the whole event, as it came"
+    );
+    let answer = settle
+        .settle(vec![answered(
+            &item.id,
+            200,
+            r#"{"batchItemFailures":[{"itemIdentifier":"m2"}]}"#,
+        )])
+        .unwrap();
+    assert_eq!(failure_ids(&answer), ["m2"]);
 }
