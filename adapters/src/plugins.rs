@@ -7,7 +7,7 @@
 //! | `api-gateway-v1` | [`ApiGatewayV1Adapter`](crate::ApiGatewayV1Adapter): API Gateway REST API (payload 1.0) | — |
 //! | `api-gateway-v2` | [`ApiGatewayV2Adapter`](crate::ApiGatewayV2Adapter): HTTP API (payload 2.0) and Function URLs | — |
 //! | `alb` | [`AlbAdapter`](crate::AlbAdapter): Application Load Balancer | — |
-//! | `api-gateway-websocket` | [`ApiGatewayWebSocketAdapter`](crate::ApiGatewayWebSocketAdapter) | — |
+//! | `api-gateway-websocket` | [`ApiGatewayWebSocketAdapter`](crate::ApiGatewayWebSocketAdapter): `POST <prefix>/<route>` | `SERVERLESS_ADAPTER_WEBSOCKET_PATH` (the prefix, default `/ws`) |
 //! | `sqs` | [`SqsAdapter`](crate::SqsAdapter): `POST /sqs` per message, `batchItemFailures` | — |
 //! | `sqs-batch` | [`SqsAdapter::batch`](crate::SqsAdapter::batch): the whole batch in one request | — |
 //! | `sns` | [`SnsAdapter`](crate::SnsAdapter): `POST /sns` per message | — |
@@ -37,6 +37,10 @@
 ))]
 use serverless_adapter_core::register_adapter;
 
+/// The setting that moves WebSocket routes under another path prefix (default `/ws`).
+#[cfg(feature = "api-gateway-websocket")]
+pub const WEBSOCKET_PATH_VAR: &str = "SERVERLESS_ADAPTER_WEBSOCKET_PATH";
+
 #[cfg(feature = "api-gateway-v1")]
 register_adapter! {
     name: "api-gateway-v1",
@@ -61,8 +65,19 @@ register_adapter! {
 #[cfg(feature = "api-gateway-websocket")]
 register_adapter! {
     name: "api-gateway-websocket",
-    summary: "API Gateway WebSocket API messages as POST /ws/{route}",
-    build: |_| Ok(Box::new(crate::ApiGatewayWebSocketAdapter)),
+    summary: "API Gateway WebSocket API messages as POST /ws/{route} (prefix: SERVERLESS_ADAPTER_WEBSOCKET_PATH)",
+    build: |settings| {
+        let mut adapter = crate::ApiGatewayWebSocketAdapter::configure();
+        if let Some(prefix) = settings.get(WEBSOCKET_PATH_VAR) {
+            if !prefix.starts_with('/') {
+                return Err(serverless_adapter_core::Error::config(format!(
+                    "{WEBSOCKET_PATH_VAR} must start with `/`, got {prefix:?}"
+                )));
+            }
+            adapter = adapter.path_prefix(prefix.trim_end_matches('/').to_owned());
+        }
+        Ok(Box::new(adapter))
+    },
 }
 
 #[cfg(feature = "sqs")]
