@@ -40,6 +40,7 @@ pub(crate) const ALL: &[Case] = &[
     case!(kinesis_failing_and_undecodable, always),
     case!(dynamodb_failing_and_undecodable, always),
     case!(malformed_events, always),
+    case!(hostile_events, always),
     case!(panic_is_reported, always),
     case!(fail_mid_stream, always),
     case!(streams_incrementally, streamed_only),
@@ -49,6 +50,7 @@ pub(crate) const ALL: &[Case] = &[
     case!(head_slower_than_deadline, ours_only),
     case!(body_slower_than_deadline, ours_only),
     case!(back_pressure_keeps_memory_flat, streamed_only),
+    case!(sigterm_mid_invocation, our_runtime_under_our_emulator),
 ];
 
 fn always(_: Target) -> Result<(), &'static str> {
@@ -75,6 +77,16 @@ fn ours_only(target: Target) -> Result<(), &'static str> {
         Api::CargoLambda => {
             Err("cargo-lambda sends no usable deadline (a constant 600000) nor an invocation id")
         }
+    }
+}
+
+fn our_runtime_under_our_emulator(target: Target) -> Result<(), &'static str> {
+    ours_only(target)?;
+    match target.build {
+        Build::ProxyExtension | Build::ProxyExecWrapper => Err(
+            "the runtime process is the app itself; lambda-adapter is an extension, told SHUTDOWN",
+        ),
+        _ => Ok(()),
     }
 }
 
@@ -393,6 +405,39 @@ async fn malformed_events(function: &Function) {
     );
 }
 
+async fn hostile_events(function: &Function) {
+    // A body that claims base64 and is not.
+    let mut bad_base64 = events::http_api_v2("POST", "/echo/x", "", &[], b"");
+    bad_base64["body"] = json!("%%% not base64 %%%");
+    let answer = function.invoke(to_bytes(bad_base64)).await;
+    assert_eq!(answer.error_type(), Some("Event.Malformed"), "{answer:?}");
+    // 100 000 nested arrays: refused, not a stack overflow.
+    let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let answer = function.invoke(deep).await;
+    if function.target.build.is_proxy() {
+        // The drop-in's pass-through adapter forwards any other event to `/events` unparsed.
+        assert_eq!(answer.json(), json!({"ok": true}));
+    } else {
+        assert_eq!(answer.error_type(), Some("Event.Malformed"), "{answer:?}");
+    }
+    // Spoofed request context headers do not reach the app as sent.
+    let mut spoofed = events::http_api_v2("GET", "/echo/spoof", "", &[], b"");
+    spoofed["headers"]["x-amzn-request-context"] = json!("{\"spoofed\":true}");
+    let echo = function.invoke(to_bytes(spoofed)).await.http().json();
+    assert!(
+        echoed(&echo, "x-amzn-request-context")
+            .iter()
+            .all(|value| !value.contains("spoofed")),
+        "{echo}"
+    );
+    let root = function.get("/").await;
+    assert_eq!(
+        (root.status, root.text().as_str()),
+        (200, "ok"),
+        "still serving"
+    );
+}
+
 async fn panic_is_reported(function: &Function) {
     let reply = function.get("/panic").await;
     assert!(reply.status >= 500, "{} {}", reply.status, reply.text());
@@ -598,5 +643,33 @@ async fn back_pressure_keeps_memory_flat(function: &Function) {
     assert!(
         grown < allowed,
         "the function's peak RSS grew by {grown} KiB ({before} -> {after}) for a 20 MB stream read slowly"
+    );
+}
+
+/// SIGTERM to the runtime process mid-invocation: it takes no new invocation, answers the one in
+/// flight, then exits by itself; the emulator starts it again for the next invocation.
+async fn sigterm_mid_invocation(function: &Function) {
+    let pid = function.pid().expect("the function runs");
+    let event = events::http_api_v2("GET", "/sleep", "ms=1200", &[], b"");
+    let signal = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    };
+    let (answer, ()) = tokio::join!(function.invoke(to_bytes(event)), signal);
+    let http = answer.http();
+    assert_eq!((http.status, http.text().as_str()), (200, "slept"));
+    assert!(
+        serverless_adapter_e2e::process::wait_gone(pid, Duration::from_secs(20)),
+        "the function exits by itself after answering"
+    );
+    let root = function.get("/").await;
+    assert_eq!(
+        (root.status, root.text().as_str()),
+        (200, "ok"),
+        "started again"
     );
 }
