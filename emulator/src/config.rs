@@ -14,6 +14,11 @@ pub const STREAM_LIMIT: u64 = 200 * 1024 * 1024;
 pub const THROTTLE_AFTER: u64 = 6 * 1024 * 1024;
 /// Throttled streaming rate, in bytes per second.
 pub const THROTTLE_RATE: u64 = 2 * 1024 * 1024;
+/// The default stream buffer: how many bytes of a streamed answer the emulator holds for an
+/// invoker (a Function URL client, an [`InvocationStream`](crate::InvocationStream)) that has
+/// not taken them yet. Past it, the emulator stops reading the function's answer, so TCP flow
+/// control slows the function down to the invoker's pace.
+pub const STREAM_BUFFER: usize = 1024 * 1024;
 
 /// What the Function URL asks of the function's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -98,6 +103,7 @@ pub(crate) struct Config {
     pub(crate) response_limit: usize,
     pub(crate) stream_limit: u64,
     pub(crate) throttle: bool,
+    pub(crate) stream_buffer: usize,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) command: Option<CommandSpec>,
     pub(crate) extensions: Vec<CommandSpec>,
@@ -124,6 +130,7 @@ impl Default for Config {
             response_limit: RESPONSE_LIMIT,
             stream_limit: STREAM_LIMIT,
             throttle: false,
+            stream_buffer: STREAM_BUFFER,
             env: Vec::new(),
             command: None,
             extensions: Vec::new(),

@@ -17,7 +17,7 @@ use tokio::time::sleep_until;
 use crate::answer::FunctionError;
 use crate::config::{Config, THROTTLE_AFTER, THROTTLE_RATE};
 use crate::error::EmulatorError;
-use crate::invocation::{HeadKind, InvocationStream, Reply};
+use crate::invocation::{HeadKind, InvocationStream, Reply, ReplyTx};
 use crate::server::BoxBody;
 use crate::util::{api_error, epoch_ms, json_response, trace_id, uuid, Utc};
 
@@ -32,12 +32,20 @@ pub struct InvokeOptions {
     pub trace_id: Option<String>,
     /// `Lambda-Runtime-Aws-Tenant-Id` (tenant isolation mode).
     pub tenant_id: Option<String>,
+    /// The request id (`Lambda-Runtime-Aws-Request-Id`); a fresh one is made when absent.
+    /// Lambda accepts a caller's request id again once its earlier invocation is over (a
+    /// retry): set it to test that a late answer of the earlier attempt, which echoes the
+    /// earlier `Lambda-Runtime-Invocation-Id`, is refused. Invoking with an id that is still
+    /// in flight fails.
+    pub request_id: Option<String>,
 }
 
 /// An event waiting for the function to ask for it.
 #[derive(Debug)]
 pub(crate) struct Queued {
     pub(crate) id: String,
+    /// `Lambda-Runtime-Invocation-Id`: unique to this attempt, unlike the request id.
+    pub(crate) invocation_id: String,
     pub(crate) event: Bytes,
     pub(crate) opts: InvokeOptions,
     pub(crate) trace_id: String,
@@ -68,11 +76,14 @@ pub(crate) enum RuntimeMsg {
     },
     /// The platform failed the invocation (crash, init failure, reset, shutdown).
     Fail(FunctionError),
+    /// An answer for this request id was refused: it echoed another invocation id.
+    Rejected(String),
 }
 
 #[derive(Debug)]
 struct Entry {
     tx: mpsc::UnboundedSender<RuntimeMsg>,
+    invocation_id: String,
     delivered: bool,
     answered: bool,
     generation: u64,
@@ -86,6 +97,10 @@ struct Sched {
     init_error: Option<FunctionError>,
 }
 
+/// How many timed-out invocations the emulator remembers, to answer their late answers
+/// `410 Gone` (older ones get the plain unknown-request-id answer).
+const TIMED_OUT_MEMORY: usize = 1024;
+
 /// Why an answer for a request id is refused.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum ClaimError {
@@ -93,16 +108,45 @@ pub(crate) enum ClaimError {
     Unknown,
     /// The invocation has already been answered.
     Answered,
+    /// The invocation timed out: the answer is too late (410).
+    TimedOut,
+    /// The answer echoes a `Lambda-Runtime-Invocation-Id` that is not this invocation's.
+    InvocationIdMismatch,
 }
 
 impl ClaimError {
     pub(crate) fn response(self, id: &str) -> Response<BoxBody> {
-        let message = match self {
-            ClaimError::Unknown => format!("Invalid request ID: {id}"),
-            ClaimError::Answered => format!("Invalid request ID: {id} has already been answered"),
-        };
-        api_error(StatusCode::BAD_REQUEST, "InvalidRequestID", &message)
+        match self {
+            ClaimError::Unknown => api_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestID",
+                &format!("Invalid request ID: {id}"),
+            ),
+            ClaimError::Answered => api_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestID",
+                &format!("Invalid request ID: {id} has already been answered"),
+            ),
+            ClaimError::TimedOut => late_answer(id),
+            ClaimError::InvocationIdMismatch => api_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidInvocationID",
+                &format!(
+                    "Invalid invocation ID: the Lambda-Runtime-Invocation-Id header does not match the invocation in flight for request ID {id}"
+                ),
+            ),
+        }
     }
+}
+
+/// The answer to `/response` or `/error` of an invocation that timed out: `410 Gone`, as
+/// Lambda answers (the function should log it and poll for the next event).
+pub(crate) fn late_answer(id: &str) -> Response<BoxBody> {
+    api_error(
+        StatusCode::GONE,
+        "InvokeTimeout",
+        &format!("Invoke timeout: request ID {id} timed out; its answer is too late"),
+    )
 }
 
 /// Requests to the process supervisor.
@@ -173,6 +217,8 @@ pub(crate) struct Core {
     queue_notify: Notify,
     pub(crate) submitted: Notify,
     entries: Mutex<HashMap<String, Entry>>,
+    /// Recently timed-out invocations: (request id, invocation id), oldest first.
+    timed_out: Mutex<VecDeque<(String, String)>>,
     ready: watch::Sender<bool>,
     extensions: Mutex<Vec<Arc<Extension>>>,
     pub(crate) ext_registered: Notify,
@@ -198,6 +244,7 @@ impl Core {
             queue_notify: Notify::new(),
             submitted: Notify::new(),
             entries: Mutex::new(HashMap::new()),
+            timed_out: Mutex::new(VecDeque::new()),
             ready: watch::channel(false).0,
             extensions: Mutex::new(Vec::new()),
             ext_registered: Notify::new(),
@@ -230,30 +277,48 @@ impl Core {
                 limit: self.cfg.request_limit,
             });
         }
-        let id = id.unwrap_or_else(uuid);
-        let (reply_tx, reply_rx) = mpsc::unbounded_channel();
+        let id = id.or_else(|| opts.request_id.clone()).unwrap_or_else(uuid);
+        let invocation_id = uuid();
+        let (reply_tx, reply_rx) = ReplyTx::channel(self.cfg.stream_buffer);
         let (rt_tx, rt_rx) = mpsc::unbounded_channel();
-        lock(&self.entries).insert(
-            id.clone(),
-            Entry {
-                tx: rt_tx,
-                delivered: false,
-                answered: false,
-                generation: 0,
-            },
-        );
+        {
+            let mut entries = lock(&self.entries);
+            if entries.contains_key(&id) {
+                return Err(EmulatorError::Config(format!(
+                    "request id {id} is already in flight"
+                )));
+            }
+            entries.insert(
+                id.clone(),
+                Entry {
+                    tx: rt_tx,
+                    invocation_id: invocation_id.clone(),
+                    delivered: false,
+                    answered: false,
+                    generation: 0,
+                },
+            );
+        }
         let trace_id = opts.trace_id.clone().unwrap_or_else(trace_id);
         lock(&self.sched).queue.push_back(Queued {
             id: id.clone(),
+            invocation_id: invocation_id.clone(),
             event,
             opts,
             trace_id,
         });
-        tokio::spawn(run_invocation(self.clone(), id.clone(), rt_rx, reply_tx));
+        tokio::spawn(run_invocation(
+            self.clone(),
+            id.clone(),
+            invocation_id.clone(),
+            rt_rx,
+            reply_tx,
+        ));
         self.queue_notify.notify_waiters();
         self.submitted.notify_waiters();
         Ok(InvocationStream::new(
             id,
+            invocation_id,
             reply_rx,
             decode_prelude,
             keep_raw,
@@ -286,7 +351,10 @@ impl Core {
                     let now = Instant::now();
                     let deadline = now + self.cfg.timeout;
                     let mut entries = lock(&self.entries);
-                    if let Some(e) = entries.get_mut(&q.id) {
+                    if let Some(e) = entries
+                        .get_mut(&q.id)
+                        .filter(|e| e.invocation_id == q.invocation_id)
+                    {
                         if !e.delivered
                             && e.tx
                                 .send(RuntimeMsg::Delivered {
@@ -315,27 +383,75 @@ impl Core {
         }
     }
 
-    /// Claims an invocation for an answer. With `commit`, later claims fail.
+    /// Claims an invocation for an answer. With `commit`, later claims fail. `echoed` is the
+    /// answer's `Lambda-Runtime-Invocation-Id` header, checked when present (functions that
+    /// do not echo it are not checked, as on Lambda).
     pub(crate) fn claim(
         &self,
         id: &str,
         commit: bool,
+        echoed: Option<&str>,
     ) -> Result<mpsc::UnboundedSender<RuntimeMsg>, ClaimError> {
         let mut entries = lock(&self.entries);
         match entries.get_mut(id) {
-            Some(e) if e.delivered && !e.answered => {
+            Some(e) if e.delivered => {
+                if let Some(echoed) = echoed.filter(|echoed| *echoed != e.invocation_id) {
+                    if self.timed_out_invocation(echoed) {
+                        // A late answer of an earlier attempt with the same request id.
+                        tracing::warn!(request_id = %id, invocation_id = %echoed, "late answer of a timed-out invocation refused");
+                        return Err(ClaimError::TimedOut);
+                    }
+                    tracing::warn!(request_id = %id, invocation_id = %echoed, expected = %e.invocation_id, "answer with a wrong Lambda-Runtime-Invocation-Id refused");
+                    let _ = e.tx.send(RuntimeMsg::Rejected(echoed.to_owned()));
+                    return Err(ClaimError::InvocationIdMismatch);
+                }
+                if e.answered {
+                    return Err(ClaimError::Answered);
+                }
                 if commit {
                     e.answered = true;
                 }
                 Ok(e.tx.clone())
             }
-            Some(e) if e.answered => Err(ClaimError::Answered),
-            _ => Err(ClaimError::Unknown),
+            Some(_) => Err(ClaimError::Unknown),
+            None if self.timed_out_request(id) => {
+                tracing::warn!(request_id = %id, "late answer of a timed-out invocation refused");
+                Err(ClaimError::TimedOut)
+            }
+            None => Err(ClaimError::Unknown),
         }
     }
 
-    fn remove(&self, id: &str) {
-        lock(&self.entries).remove(id);
+    /// Forgets an invocation (only the attempt `invocation_id`: the request id may have been
+    /// reused since).
+    fn remove(&self, id: &str, invocation_id: &str) {
+        let mut entries = lock(&self.entries);
+        if entries
+            .get(id)
+            .is_some_and(|e| e.invocation_id == invocation_id)
+        {
+            entries.remove(id);
+        }
+    }
+
+    /// Remembers a timed-out invocation, so that its late answer gets `410 Gone`.
+    fn mark_timed_out(&self, id: &str, invocation_id: &str) {
+        let mut timed_out = lock(&self.timed_out);
+        if timed_out.len() >= TIMED_OUT_MEMORY {
+            timed_out.pop_front();
+        }
+        timed_out.push_back((id.to_owned(), invocation_id.to_owned()));
+    }
+
+    /// Whether the invocation with this request id timed out recently.
+    pub(crate) fn timed_out_request(&self, id: &str) -> bool {
+        lock(&self.timed_out).iter().any(|(r, _)| r == id)
+    }
+
+    fn timed_out_invocation(&self, invocation_id: &str) -> bool {
+        lock(&self.timed_out)
+            .iter()
+            .any(|(_, i)| i == invocation_id)
     }
 
     /// Fails every queued (not yet delivered) invocation.
@@ -343,7 +459,10 @@ impl Core {
         let drained: Vec<Queued> = lock(&self.sched).queue.drain(..).collect();
         let entries = lock(&self.entries);
         for q in drained {
-            if let Some(e) = entries.get(&q.id) {
+            if let Some(e) = entries
+                .get(&q.id)
+                .filter(|e| e.invocation_id == q.invocation_id)
+            {
                 let _ = e.tx.send(RuntimeMsg::Fail(error.clone()));
             }
         }
@@ -550,28 +669,30 @@ fn too_large_answer(limit: u64) -> Response<BoxBody> {
 async fn run_invocation(
     core: Arc<Core>,
     id: String,
+    invocation_id: String,
     mut rt: mpsc::UnboundedReceiver<RuntimeMsg>,
-    reply: mpsc::UnboundedSender<Reply>,
+    reply: ReplyTx,
 ) {
     let (deadline, generation) = loop {
         tokio::select! {
             msg = rt.recv() => match msg {
                 Some(RuntimeMsg::Delivered { deadline, generation }) => break (deadline, generation),
                 Some(RuntimeMsg::Fail(error)) => {
-                    let _ = reply.send(Reply::Failed { error, trailers: None });
-                    core.remove(&id);
+                    reply.send(Reply::Failed { error, trailers: None });
+                    core.remove(&id, &invocation_id);
                     return;
                 }
+                Some(RuntimeMsg::Rejected(echoed)) => reply.send(Reply::Rejected(echoed)),
                 Some(_) => continue,
                 None => {
-                    core.remove(&id);
+                    core.remove(&id, &invocation_id);
                     return;
                 }
             },
             _ = reply.closed() => {
                 // The caller gave up before the function got the event.
-                lock(&core.sched).queue.retain(|q| q.id != id);
-                core.remove(&id);
+                lock(&core.sched).queue.retain(|q| q.invocation_id != invocation_id);
+                core.remove(&id, &invocation_id);
                 return;
             }
         }
@@ -579,6 +700,7 @@ async fn run_invocation(
     let mut task = InvocationTask {
         core: core.clone(),
         id: id.clone(),
+        invocation_id: invocation_id.clone(),
         deadline,
         generation,
         reply,
@@ -600,6 +722,7 @@ async fn run_invocation(
                     task.send(Reply::Failed { error, trailers: None });
                     break;
                 }
+                Some(RuntimeMsg::Rejected(echoed)) => task.send(Reply::Rejected(echoed)),
                 Some(RuntimeMsg::Delivered { .. }) => continue,
                 None => break,
             },
@@ -609,15 +732,16 @@ async fn run_invocation(
             }
         }
     }
-    core.remove(&id);
+    core.remove(&id, &invocation_id);
 }
 
 struct InvocationTask {
     core: Arc<Core>,
     id: String,
+    invocation_id: String,
     deadline: Instant,
     generation: u64,
-    reply: mpsc::UnboundedSender<Reply>,
+    reply: ReplyTx,
 }
 
 enum Step {
@@ -626,10 +750,22 @@ enum Step {
     TimedOut,
 }
 
+/// The outcome of waiting for room in the invoker's buffer.
+enum Room {
+    /// Room for the bytes: the budget taken (0 when the invoker has gone).
+    Granted(u32),
+    Failed(FunctionError),
+    TimedOut,
+}
+
+fn stopped_error() -> FunctionError {
+    FunctionError::new("Emulator.Stopped", "the emulator stopped")
+}
+
 impl InvocationTask {
     fn send(&self, msg: Reply) {
         // The invoker may have gone away; the function's answer is still read to its end.
-        let _ = self.reply.send(msg);
+        self.reply.send(msg);
     }
 
     fn fail(&self, error: FunctionError) {
@@ -639,10 +775,20 @@ impl InvocationTask {
         });
     }
 
+    /// The function timeout passed: the invocation fails with `Sandbox.Timedout`, its late
+    /// answers get `410 Gone`, and the sandbox is reset (one invocation at a time), or left
+    /// running (Managed Instances, `max_concurrency` > 1: Lambda marks the invocation failed
+    /// but does not stop the code, which other invocations share).
     fn timed_out(&self) {
-        tracing::warn!(request_id = %self.id, "invocation timed out; the sandbox will be reset");
+        self.core.mark_timed_out(&self.id, &self.invocation_id);
+        self.core.remove(&self.id, &self.invocation_id);
         self.fail(timeout_error(&self.id, self.core.cfg.timeout));
-        self.core.reset(self.generation, "timeout");
+        if self.core.cfg.max_concurrency > 1 {
+            tracing::warn!(request_id = %self.id, "invocation timed out; the function goes on (max concurrency > 1)");
+        } else {
+            tracing::warn!(request_id = %self.id, "invocation timed out; the sandbox will be reset");
+            self.core.reset(self.generation, "timeout");
+        }
     }
 
     /// The next body frame, unless the process dies or time runs out first.
@@ -657,11 +803,37 @@ impl InvocationTask {
                 biased;
                 msg = rt.recv() => match msg {
                     Some(RuntimeMsg::Fail(e)) => return Step::Failed(e),
+                    Some(RuntimeMsg::Rejected(echoed)) => self.send(Reply::Rejected(echoed)),
                     Some(_) => continue,
-                    None => return Step::Failed(FunctionError::new("Emulator.Stopped", "the emulator stopped")),
+                    None => return Step::Failed(stopped_error()),
                 },
                 frame = body.frame() => return Step::Frame(frame),
                 _ = sleep_until(deadline.into()) => return Step::TimedOut,
+            }
+        }
+    }
+
+    /// Waits until the invoker has room for `len` more bytes. Meanwhile the function's body
+    /// is not read, so TCP flow control slows the function down to the invoker's pace.
+    async fn room(
+        &self,
+        len: usize,
+        rt: &mut mpsc::UnboundedReceiver<RuntimeMsg>,
+        deadline: Instant,
+    ) -> Room {
+        let reserve = self.reply.reserve(len);
+        tokio::pin!(reserve);
+        loop {
+            tokio::select! {
+                biased;
+                msg = rt.recv() => match msg {
+                    Some(RuntimeMsg::Fail(e)) => return Room::Failed(e),
+                    Some(RuntimeMsg::Rejected(echoed)) => self.send(Reply::Rejected(echoed)),
+                    Some(_) => continue,
+                    None => return Room::Failed(stopped_error()),
+                },
+                granted = &mut reserve => return Room::Granted(granted),
+                _ = sleep_until(deadline.into()) => return Room::TimedOut,
             }
         }
     }
@@ -746,11 +918,7 @@ impl InvocationTask {
                     Step::TimedOut if over => break,
                     Step::TimedOut => {
                         self.timed_out();
-                        return api_error(
-                            StatusCode::BAD_REQUEST,
-                            "InvalidRequestID",
-                            "the invocation timed out",
-                        );
+                        return late_answer(&self.id);
                     }
                 }
             }
@@ -762,7 +930,7 @@ impl InvocationTask {
                 kind: HeadKind::Buffered,
                 headers,
             });
-            self.send(Reply::Data(Instant::now(), buf.freeze()));
+            self.send(Reply::Data(Instant::now(), buf.freeze(), 0));
             self.send(Reply::End(None));
             ok_response()
         }
@@ -811,15 +979,23 @@ impl InvocationTask {
                         if release > self.deadline {
                             tokio::time::sleep_until(self.deadline.into()).await;
                             self.timed_out();
-                            return api_error(
-                                StatusCode::BAD_REQUEST,
-                                "InvalidRequestID",
-                                "the invocation timed out",
-                            );
+                            return late_answer(&self.id);
                         }
                         tokio::time::sleep_until(release.into()).await;
                     }
-                    self.send(Reply::Data(Instant::now(), data));
+                    // Back-pressure: wait for the invoker to take earlier bytes before reading on.
+                    let permits = match self.room(data.len(), rt, self.deadline).await {
+                        Room::Granted(permits) => permits,
+                        Room::Failed(e) => {
+                            self.fail(e);
+                            return ok_response();
+                        }
+                        Room::TimedOut => {
+                            self.timed_out();
+                            return late_answer(&self.id);
+                        }
+                    };
+                    self.send(Reply::Data(Instant::now(), data, permits));
                 }
                 Step::Frame(None) => {
                     self.send(Reply::End(None));
@@ -835,11 +1011,7 @@ impl InvocationTask {
                 }
                 Step::TimedOut => {
                     self.timed_out();
-                    return api_error(
-                        StatusCode::BAD_REQUEST,
-                        "InvalidRequestID",
-                        "the invocation timed out",
-                    );
+                    return late_answer(&self.id);
                 }
             }
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::Request;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -41,7 +41,10 @@ impl EmulatorBuilder {
     }
 
     /// The function timeout (default 30 s). An invocation running longer fails with
-    /// `Sandbox.Timedout` and the sandbox is reset.
+    /// `Sandbox.Timedout`; a late `/response` or `/error` for it gets `410 Gone`. The sandbox
+    /// is then reset (a new init), except with [`max_concurrency`](Self::max_concurrency)
+    /// above 1: there, as on Lambda Managed Instances, the function goes on running and must
+    /// end the timed-out invocation itself.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.cfg.timeout = timeout;
         self
@@ -66,7 +69,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// `AWS_LAMBDA_MAX_CONCURRENCY` (set when above 1; default 1).
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` (set when above 1; default 1). Above 1 (Lambda Managed
+    /// Instances), a timed-out invocation does not reset the sandbox.
     pub fn max_concurrency(mut self, n: u32) -> Self {
         self.cfg.max_concurrency = n.max(1);
         self
@@ -93,6 +97,18 @@ impl EmulatorBuilder {
     /// The buffered answer limit in bytes (default Lambda's 6 MB).
     pub fn response_limit(mut self, bytes: usize) -> Self {
         self.cfg.response_limit = bytes;
+        self
+    }
+
+    /// How many bytes of a streamed answer the emulator holds for an invoker that has not
+    /// taken them yet (default [`STREAM_BUFFER`], 1 MiB). Past it, the emulator stops reading
+    /// the function's answer until the invoker (a slow Function URL client, an
+    /// [`InvocationStream`] read slowly) catches up, so the function is slowed down to the
+    /// invoker's pace by TCP flow control instead of the emulator holding the whole stream.
+    ///
+    /// [`STREAM_BUFFER`]: crate::STREAM_BUFFER
+    pub fn stream_buffer(mut self, bytes: usize) -> Self {
+        self.cfg.stream_buffer = bytes.max(1);
         self
     }
 
@@ -174,9 +190,11 @@ impl EmulatorBuilder {
                 });
             }
         }
-        let runtime_listener =
-            TcpListener::bind((Ipv4Addr::LOCALHOST, self.cfg.runtime_port)).await?;
-        let url_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.cfg.port)).await?;
+        // Fixed socket buffers where streamed answers come in (the Runtime API) and go out
+        // (the front door), instead of buffers the kernel grows to megabytes: back-pressure
+        // then reaches the function after the stream buffer and little more.
+        let runtime_listener = bind(self.cfg.runtime_port, Some(SOCKET_BUFFER), None)?;
+        let url_listener = bind(self.cfg.port, None, Some(SOCKET_BUFFER))?;
         let (core, control) = Core::new(
             self.cfg,
             runtime_listener.local_addr()?,
@@ -197,6 +215,28 @@ impl EmulatorBuilder {
             supervisor: Some(supervisor),
         })
     }
+}
+
+/// The receive or send buffer size asked for the emulator's sockets on the paths of
+/// streamed answers (Linux doubles it).
+const SOCKET_BUFFER: u32 = 256 * 1024;
+
+/// A listener on 127.0.0.1:`port`; accepted connections inherit the buffer sizes.
+fn bind(
+    port: u16,
+    recv_buffer: Option<u32>,
+    send_buffer: Option<u32>,
+) -> std::io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size)?;
+    }
+    if let Some(size) = send_buffer {
+        socket.set_send_buffer_size(size)?;
+    }
+    socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
+    socket.listen(1024)
 }
 
 fn executables_in(dir: &std::path::Path) -> Result<Vec<PathBuf>, EmulatorError> {
@@ -304,13 +344,26 @@ impl Emulator {
     /// Invokes the function and returns at once: the answer comes as [`StreamEvent`]s,
     /// each chunk as soon as the function sends it.
     ///
+    /// Streamed bytes are handed over at the pace they are taken: while this stream is not
+    /// read, the emulator holds at most [`stream_buffer`](EmulatorBuilder::stream_buffer)
+    /// bytes and stops reading the function's answer.
+    ///
     /// [`StreamEvent`]: crate::StreamEvent
     pub fn invoke_stream(
         &self,
         event: impl Into<Bytes>,
     ) -> Result<InvocationStream, EmulatorError> {
-        self.core
-            .submit(None, event.into(), InvokeOptions::default(), true, true)
+        self.invoke_stream_with(event, InvokeOptions::default())
+    }
+
+    /// [`Emulator::invoke_stream`] with a client context, Cognito identity, trace id or
+    /// request id.
+    pub fn invoke_stream_with(
+        &self,
+        event: impl Into<Bytes>,
+        opts: InvokeOptions,
+    ) -> Result<InvocationStream, EmulatorError> {
+        self.core.submit(None, event.into(), opts, true, true)
     }
 
     /// Sends an HTTP request to the Function URL over a real connection. The request's URI is

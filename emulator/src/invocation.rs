@@ -2,12 +2,13 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 use crate::answer::{
     find_separator, FunctionError, HttpAnswer, Prelude, HTTP_INTEGRATION_CONTENT_TYPE,
@@ -29,8 +30,9 @@ pub(crate) enum HeadKind {
 pub(crate) enum Reply {
     /// The function POSTed to `/response` (buffered or streaming) or `/error`.
     Head { kind: HeadKind, headers: HeaderMap },
-    /// Body bytes, with the time they were passed on.
-    Data(Instant, Bytes),
+    /// Body bytes, with the time they were passed on, and the part of the stream buffer
+    /// budget they hold (given back when the invoker takes them; 0 for buffered answers).
+    Data(Instant, Bytes, u32),
     /// The answer is complete.
     End(Option<HeaderMap>),
     /// The invocation failed (function error, timeout, crash, limit...). Terminal.
@@ -38,6 +40,68 @@ pub(crate) enum Reply {
         error: FunctionError,
         trailers: Option<HeaderMap>,
     },
+    /// An answer was refused because it echoed another `Lambda-Runtime-Invocation-Id`.
+    Rejected(String),
+}
+
+/// The invocation task's side of the channel to the invoker: replies, and a byte budget for
+/// streamed body bytes that the invoker has not taken yet (back-pressure).
+#[derive(Debug)]
+pub(crate) struct ReplyTx {
+    tx: mpsc::UnboundedSender<Reply>,
+    room: Arc<Semaphore>,
+    budget: usize,
+}
+
+/// The invoker's side (inside [`InvocationStream`]).
+#[derive(Debug)]
+pub(crate) struct ReplyRx {
+    rx: mpsc::UnboundedReceiver<Reply>,
+    room: Arc<Semaphore>,
+}
+
+impl ReplyTx {
+    /// A channel whose streamed bytes in flight are bounded by `budget` bytes.
+    pub(crate) fn channel(budget: usize) -> (ReplyTx, ReplyRx) {
+        let budget = budget.clamp(1, u32::MAX as usize);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let room = Arc::new(Semaphore::new(budget));
+        (
+            ReplyTx {
+                tx,
+                room: room.clone(),
+                budget,
+            },
+            ReplyRx { rx, room },
+        )
+    }
+
+    /// Sends a reply (lost if the invoker has gone).
+    pub(crate) fn send(&self, msg: Reply) {
+        let _ = self.tx.send(msg);
+    }
+
+    /// Resolves when the invoker has gone.
+    pub(crate) async fn closed(&self) {
+        self.tx.closed().await
+    }
+
+    /// Waits until the invoker has room for `len` more bytes and takes that room (at most
+    /// the whole budget, for a frame larger than it). Returns the budget taken, to be sent
+    /// along with the bytes; 0 at once when the invoker no longer takes bytes.
+    pub(crate) async fn reserve(&self, len: usize) -> u32 {
+        let n = len.min(self.budget) as u32;
+        if n == 0 {
+            return 0;
+        }
+        match self.room.acquire_many(n).await {
+            Ok(permit) => {
+                permit.forget();
+                n
+            }
+            Err(_) => 0,
+        }
+    }
 }
 
 /// One step of an invocation's answer, as it happens.
@@ -77,12 +141,18 @@ enum State {
 
 /// An invocation in progress: yields [`StreamEvent`]s as the function answers.
 ///
+/// Streamed bytes are handed over at the pace they are taken: the emulator holds at most
+/// its stream buffer ([`STREAM_BUFFER`](crate::STREAM_BUFFER) by default) of them for a
+/// stream that is not read, and meanwhile stops reading the function's answer.
+///
 /// Dropping it before the function received the event cancels the invocation; after that
 /// the function's answer is read and discarded.
 #[derive(Debug)]
 pub struct InvocationStream {
     request_id: String,
-    rx: mpsc::UnboundedReceiver<Reply>,
+    invocation_id: String,
+    mismatched: Vec<String>,
+    rx: ReplyRx,
     decode_prelude: bool,
     state: State,
     pending: VecDeque<StreamEvent>,
@@ -95,12 +165,15 @@ pub struct InvocationStream {
 impl InvocationStream {
     pub(crate) fn new(
         request_id: String,
-        rx: mpsc::UnboundedReceiver<Reply>,
+        invocation_id: String,
+        rx: ReplyRx,
         decode_prelude: bool,
         keep_raw: bool,
     ) -> Self {
         InvocationStream {
             request_id,
+            invocation_id,
+            mismatched: Vec::new(),
             rx,
             decode_prelude,
             state: State::Waiting,
@@ -115,6 +188,24 @@ impl InvocationStream {
     /// The Lambda request id of this invocation.
     pub fn request_id(&self) -> &str {
         &self.request_id
+    }
+
+    /// The `Lambda-Runtime-Invocation-Id` the emulator sent with the event on `/next`:
+    /// unique to this attempt (a retry with the same request id gets another one).
+    pub fn invocation_id(&self) -> &str {
+        &self.invocation_id
+    }
+
+    /// The `Lambda-Runtime-Invocation-Id` header of the function's accepted `/response` or
+    /// `/error` POST (`None` until it answers, or if it does not echo the header).
+    pub fn echoed_invocation_id(&self) -> Option<&str> {
+        echoed(&self.headers)
+    }
+
+    /// The invocation ids of answers the emulator refused (400 `InvalidInvocationID`) because
+    /// they did not echo this invocation's id.
+    pub fn mismatched_invocation_ids(&self) -> &[String] {
+        &self.mismatched
     }
 
     /// The headers of the function's `/response` or `/error` POST (empty until it answers).
@@ -136,7 +227,7 @@ impl InvocationStream {
             if matches!(self.state, State::Done) {
                 return Poll::Ready(None);
             }
-            match self.rx.poll_recv(cx) {
+            match self.rx.rx.poll_recv(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(msg) => self.on_reply(msg),
             }
@@ -146,6 +237,8 @@ impl InvocationStream {
     fn finish(&mut self, ev: StreamEvent) {
         self.pending.push_back(ev);
         self.state = State::Done;
+        // Nothing more is taken: let the task read the rest of the function's answer freely.
+        self.rx.room.close();
     }
 
     fn on_reply(&mut self, msg: Option<Reply>) {
@@ -183,7 +276,9 @@ impl InvocationStream {
                     }
                 }
             }
-            Reply::Data(at, data) => {
+            Reply::Data(at, data, permits) => {
+                // Taken: the task may read this much more of the function's answer.
+                self.rx.room.add_permits(permits as usize);
                 if let Some(raw) = &mut self.raw {
                     raw.extend_from_slice(&data);
                 }
@@ -211,6 +306,7 @@ impl InvocationStream {
                     _ => self.finish(StreamEvent::End { trailers }),
                 }
             }
+            Reply::Rejected(invocation_id) => self.mismatched.push(invocation_id),
             Reply::Failed { error, trailers } => {
                 if trailers.is_some() {
                     self.trailers = trailers;
@@ -313,13 +409,31 @@ impl InvocationStream {
                 "the invocation ended without an answer",
             )),
         };
+        let echoed_invocation_id = echoed(&self.headers).map(str::to_owned);
         Invocation {
-            request_id: self.request_id,
+            request_id: std::mem::take(&mut self.request_id),
+            invocation_id: std::mem::take(&mut self.invocation_id),
+            echoed_invocation_id,
+            mismatched_invocation_ids: std::mem::take(&mut self.mismatched),
             outcome,
-            raw: self.raw.map(BytesMut::freeze).unwrap_or_default(),
-            headers: self.headers,
+            raw: self.raw.take().map(BytesMut::freeze).unwrap_or_default(),
+            headers: std::mem::take(&mut self.headers),
         }
     }
+}
+
+impl Drop for InvocationStream {
+    fn drop(&mut self) {
+        // The invoker has gone: the task reads the rest of the answer without waiting.
+        self.rx.room.close();
+    }
+}
+
+/// The `Lambda-Runtime-Invocation-Id` header of a function's answer.
+fn echoed(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("lambda-runtime-invocation-id")
+        .and_then(|v| v.to_str().ok())
 }
 
 /// A streamed answer, collected.
@@ -362,6 +476,16 @@ pub enum Outcome {
 pub struct Invocation {
     /// The Lambda request id.
     pub request_id: String,
+    /// The `Lambda-Runtime-Invocation-Id` sent with the event on `/next` (unique to this
+    /// attempt, unlike the request id).
+    pub invocation_id: String,
+    /// The `Lambda-Runtime-Invocation-Id` header of the function's accepted answer (`None`
+    /// when the function did not echo it, or did not answer). A function that protects
+    /// itself against stale answers echoes [`Invocation::invocation_id`] here.
+    pub echoed_invocation_id: Option<String>,
+    /// Invocation ids of answers that were refused (400 `InvalidInvocationID`) because they
+    /// echoed another invocation's id.
+    pub mismatched_invocation_ids: Vec<String>,
     /// The answer.
     pub outcome: Outcome,
     /// The exact bytes the function POSTed to `/response` (prelude and NULs included) or

@@ -6,13 +6,19 @@
 //!
 //! - the **Runtime API** (`/2018-06-01/runtime/...`) on a loopback port, with buffered and
 //!   streaming answers (JSON prelude, 8 NUL bytes, body; error trailers), `/error` and
-//!   `/init/error`, and Lambda's 4xx answers to malformed calls;
+//!   `/init/error`, and Lambda's 4xx answers to malformed calls; each event comes with a
+//!   fresh `Lambda-Runtime-Invocation-Id`, an answer that echoes another one is refused
+//!   (400), and an answer that comes after the function timeout gets `410 Gone`;
 //! - the **Extensions API** (`/2020-01-01/extension/...`): registration, INVOKE and SHUTDOWN
 //!   events; external extensions are started before the function;
 //! - **process management**: the function runs with Lambda's environment in its own process
-//!   group, is re-initialized after a crash or a timeout, and is stopped with its whole group;
+//!   group, is re-initialized after a crash or a timeout (with a maximum concurrency above 1,
+//!   as on Lambda Managed Instances, a timeout leaves it running), and is stopped with its
+//!   whole group;
 //! - a **Function URL** front door: HTTP requests become payload 2.0 events, answers go back
-//!   to the client, streamed answers chunk by chunk as they arrive;
+//!   to the client, streamed answers chunk by chunk as they arrive, at the client's pace: the
+//!   emulator holds at most [`STREAM_BUFFER`] bytes for a slow client and otherwise stops
+//!   reading the function's answer, so the function is slowed down, not buffered;
 //! - the **invoke endpoint** `POST /2015-03-31/functions/function/invocations` for any event;
 //! - Lambda's **limits**: 6 MB request and buffered answer, the streamed answer limit, the
 //!   function timeout.
@@ -58,7 +64,8 @@
 //! environment).
 //!
 //! What comes back:
-//! - [`Emulator::invoke`] gives an [`Invocation`]: the [`Outcome`] (buffered bytes, a
+//! - [`Emulator::invoke`] gives an [`Invocation`]: the invocation id sent and the one the
+//!   function echoed ([`Invocation::echoed_invocation_id`]), the [`Outcome`] (buffered bytes, a
 //!   [`Streamed`] answer with its decoded [`Prelude`], chunks with arrival times, trailers
 //!   and mid-stream error, or a [`FunctionError`]), the exact bytes the function POSTed
 //!   ([`Invocation::raw`]) and [`Invocation::http`] to decode it as a Function URL would.
@@ -67,6 +74,9 @@
 //! - [`Emulator::request`] and [`Emulator::get`] go through the Function URL over a real
 //!   connection; [`HttpResponse::chunk`] yields body chunks with their arrival times, and
 //!   an abnormally ended response is an error ([`CollectedResponse::complete`] is false).
+//!
+//! [`events`] builds the events other AWS services send (API Gateway, ALB, WebSocket, SQS,
+//! SNS, S3, EventBridge, Kinesis, DynamoDB Streams) for [`Emulator::invoke`].
 //!
 //! # Command line
 //!
@@ -89,6 +99,7 @@ mod config;
 mod core;
 mod emulator;
 mod error;
+pub mod events;
 mod front_door;
 mod invocation;
 mod process;
@@ -100,7 +111,8 @@ mod util;
 pub use crate::answer::{FunctionError, HttpAnswer, Prelude, HTTP_INTEGRATION_CONTENT_TYPE};
 pub use crate::client::{send, split_url, CollectedResponse, HttpResponse};
 pub use crate::config::{
-    InvokeMode, REQUEST_LIMIT, RESPONSE_LIMIT, STREAM_LIMIT, THROTTLE_AFTER, THROTTLE_RATE,
+    InvokeMode, REQUEST_LIMIT, RESPONSE_LIMIT, STREAM_BUFFER, STREAM_LIMIT, THROTTLE_AFTER,
+    THROTTLE_RATE,
 };
 pub use crate::core::InvokeOptions;
 pub use crate::emulator::{Emulator, EmulatorBuilder};

@@ -18,7 +18,8 @@ USAGE:
     lambda-emulator help
 
 SERVE OPTIONS:
-    --example NAME          run target/release/NAME of this workspace (built first if missing),
+    --example NAME          run the release binary NAME of this workspace's examples (built or
+                            brought up to date first with cargo build --release),
                             e.g. reference-axum
     --port PORT             Function URL and invoke endpoint port [default: 9000]
     --runtime-port PORT     Runtime API port [default: 0, a free port]
@@ -266,7 +267,9 @@ fn banner(emu: &Emulator, has_command: bool) {
     println!("Ctrl-C stops the emulator and the function.");
 }
 
-/// `target/release/NAME`, built first when missing.
+/// The release binary NAME of the examples package, built (or brought up to date) first with
+/// `cargo build --release` when this emulator runs from its workspace; an already built
+/// `target/release/NAME` when cargo or the workspace is not there.
 fn example_binary(name: &str) -> Result<PathBuf, String> {
     if name.is_empty() || name.contains('/') {
         return Err(format!("invalid example name `{name}`"));
@@ -287,32 +290,61 @@ fn example_binary(name: &str) -> Result<PathBuf, String> {
             candidates.insert(0, dir.join(name));
         }
     }
-    if let Some(found) = candidates.iter().find(|p| p.is_file()) {
-        return Ok(found.clone());
+    let existing = || candidates.iter().find(|p| p.is_file()).cloned();
+    if !workspace.join("Cargo.toml").is_file() {
+        return existing().ok_or_else(|| {
+            format!(
+                "{name} is not built and the workspace ({}) is not there to build it",
+                workspace.display()
+            )
+        });
     }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("lambda-emulator: building {name} (cargo build --release -p serverless-adapter-examples --bin {name})");
-    let status =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "serverless-adapter-examples",
-                "--bin",
-                name,
-            ])
-            .current_dir(&workspace)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!("building {name} failed ({status})"));
+    let output = std::process::Command::new(&cargo)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "serverless-adapter-examples",
+            "--bin",
+            name,
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(&workspace)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output();
+    let output = match output {
+        Ok(output) => output,
+        Err(e) => {
+            // No cargo here: run what was built before, if anything.
+            return existing().ok_or_else(|| format!("cannot run {cargo}: {e}"));
+        }
+    };
+    if !output.status.success() {
+        return Err(format!("building {name} failed ({})", output.status));
     }
-    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
-        format!(
-            "{name} was built but not found in {}",
-            target.join("release").display()
-        )
-    })
+    built_executable(&output.stdout, name)
+        .or_else(existing)
+        .ok_or_else(|| {
+            format!(
+                "{name} was built but not found in {}",
+                target.join("release").display()
+            )
+        })
+}
+
+/// The executable cargo reports for the binary target `name`, from `--message-format=json`
+/// lines.
+fn built_executable(messages: &[u8], name: &str) -> Option<PathBuf> {
+    String::from_utf8_lossy(messages)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
+        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .next_back()
+        .filter(|p| p.is_file())
 }
 
 async fn invoke(args: &[String]) -> Result<ExitCode, String> {

@@ -8,11 +8,13 @@ use hyper::body::Incoming;
 use tokio::sync::oneshot;
 
 use crate::answer::FunctionError;
-use crate::core::{Core, RuntimeMsg};
+use crate::core::{late_answer, Core, RuntimeMsg};
 use crate::server::BoxBody;
 use crate::util::{api_error, full, json_response, read_limited, ReadError};
 
 const RUNTIME: &str = "/2018-06-01/runtime/";
+/// Sent on `/next`, unique to each attempt; echoed by the function on its answer.
+const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
 const EXTENSION: &str = "/2020-01-01/extension/";
 
 /// Routes one Runtime API or Extensions API call.
@@ -98,6 +100,7 @@ async fn next(core: &Core) -> Response<BoxBody> {
         HeaderValue::from_static("application/json"),
     );
     set(h, "lambda-runtime-aws-request-id", &d.queued.id);
+    set(h, INVOCATION_ID, &d.queued.invocation_id);
     set(h, "lambda-runtime-deadline-ms", &d.deadline_ms.to_string());
     set(
         h,
@@ -117,8 +120,25 @@ async fn next(core: &Core) -> Response<BoxBody> {
     resp
 }
 
+/// The invocation id an answer echoes, if it does.
+fn echoed(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(INVOCATION_ID)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+}
+
+/// The invocation is over before its answer could be taken: too late (410) if it timed out.
+fn ended(core: &Core, id: &str, message: &str) -> Response<BoxBody> {
+    if core.timed_out_request(id) {
+        late_answer(id)
+    } else {
+        api_error(StatusCode::BAD_REQUEST, "InvalidRequestID", message)
+    }
+}
+
 async fn response(core: &Core, id: &str, req: Request<Incoming>) -> Response<BoxBody> {
-    let tx = match core.claim(id, true) {
+    let echoed = echoed(req.headers());
+    let tx = match core.claim(id, true, echoed.as_deref()) {
         Ok(tx) => tx,
         Err(e) => return e.response(id),
     };
@@ -130,19 +150,11 @@ async fn response(core: &Core, id: &str, req: Request<Incoming>) -> Response<Box
         verdict,
     };
     if tx.send(msg).is_err() {
-        return api_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestID",
-            &format!("Invalid request ID: {id}"),
-        );
+        return ended(core, id, &format!("Invalid request ID: {id}"));
     }
-    verdict_rx.await.unwrap_or_else(|_| {
-        api_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestID",
-            "the invocation ended",
-        )
-    })
+    verdict_rx
+        .await
+        .unwrap_or_else(|_| ended(core, id, "the invocation ended"))
 }
 
 /// Reads an error body: JSON with `errorType`/`errorMessage`.
@@ -179,7 +191,8 @@ async fn read_error(
 }
 
 async fn error(core: &Core, id: &str, req: Request<Incoming>) -> Response<BoxBody> {
-    if let Err(e) = core.claim(id, false) {
+    let echoed = echoed(req.headers());
+    if let Err(e) = core.claim(id, false, echoed.as_deref()) {
         return e.response(id);
     }
     let headers = req.headers().clone();
@@ -187,12 +200,14 @@ async fn error(core: &Core, id: &str, req: Request<Incoming>) -> Response<BoxBod
         Ok(e) => e,
         Err(resp) => return resp,
     };
-    let tx = match core.claim(id, true) {
+    let tx = match core.claim(id, true, echoed.as_deref()) {
         Ok(tx) => tx,
         Err(e) => return e.response(id),
     };
     tracing::info!(request_id = %id, "function error: {error}");
-    let _ = tx.send(RuntimeMsg::Error { headers, error });
+    if tx.send(RuntimeMsg::Error { headers, error }).is_err() {
+        return ended(core, id, &format!("Invalid request ID: {id}"));
+    }
     accepted()
 }
 

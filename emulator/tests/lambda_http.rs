@@ -111,6 +111,8 @@ async fn lambda_http_buffered_function() {
             "isBase64Encoded": false
         });
         let inv = emu.invoke(event.to_string()).await.unwrap();
+        // lambda_runtime echoes the invocation id on its answers.
+        assert_eq!(inv.echoed_invocation_id, Some(inv.invocation_id.clone()));
         let http = inv.http().unwrap();
         assert_eq!(http.status, 201);
         assert_eq!(http.text(), "GET /x? body=");
@@ -140,6 +142,7 @@ async fn lambda_http_streaming_function() {
         assert!(resp.chunks.len() >= 2, "{:?}", resp.chunks);
 
         let inv = emu.invoke(r#"{"version":"2.0","rawPath":"/","rawQueryString":"","headers":{},"requestContext":{"http":{"method":"GET","path":"/","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"t"}},"isBase64Encoded":false}"#).await.unwrap();
+        assert_eq!(inv.echoed_invocation_id, Some(inv.invocation_id.clone()));
         let s = inv.streamed().expect("streamed");
         let prelude = s.prelude.as_ref().unwrap();
         assert_eq!(prelude.status_code, 200);

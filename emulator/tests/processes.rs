@@ -159,6 +159,32 @@ async fn timeout_kills_and_restarts_the_function() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_max_concurrency_a_timeout_leaves_the_function_running() {
+    timeout(LIMIT, async {
+        // Lambda Managed Instances: the timed-out invocation fails, the process goes on (it
+        // shares the sandbox with other invocations) and its late answer gets 410.
+        let emu = Emulator::builder()
+            .quiet(true)
+            .timeout(Duration::from_millis(500))
+            .max_concurrency(2)
+            .command(child("function"))
+            .start()
+            .await
+            .unwrap();
+        let first_pid = pid_of(&emu).await;
+        let inv = emu.invoke(r#"{"action":"sleep","ms":1500}"#).await.unwrap();
+        assert!(inv.error().unwrap().is_timeout(), "{inv:?}");
+        // The same process answers the next invocation, once it is done sleeping.
+        assert_eq!(pid_of(&emu).await, first_pid);
+        assert!(alive(first_pid));
+        assert_eq!(emu.init_count(), 1);
+        emu.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn init_error_and_exit_at_start() {
     timeout(LIMIT, async {
         let emu = Emulator::builder()

@@ -46,6 +46,7 @@ async fn buffered_invoke_and_next_headers() {
             cognito_identity: Some(r#"{"identity_id":"i"}"#.into()),
             trace_id: Some("Root=1-5e1b4151-5ac6c58f5b5e6f5a5b5c5d5e".into()),
             tenant_id: Some("tenant-7".into()),
+            ..InvokeOptions::default()
         };
         let inv = emu
             .invoke_with(r#"{"action":"headers"}"#, opts)
@@ -53,6 +54,19 @@ async fn buffered_invoke_and_next_headers() {
             .unwrap();
         let h: Value = inv.json().unwrap();
         assert_eq!(h["lambda-runtime-aws-request-id"], inv.request_id.as_str());
+        // A fresh invocation id per invocation, distinct from the request id.
+        assert_eq!(
+            h["lambda-runtime-invocation-id"],
+            inv.invocation_id.as_str()
+        );
+        assert_ne!(inv.invocation_id, inv.request_id);
+        let again = emu.invoke(r#"{"action":"headers"}"#).await.unwrap();
+        let h2: Value = again.json().unwrap();
+        assert_eq!(
+            h2["lambda-runtime-invocation-id"],
+            again.invocation_id.as_str()
+        );
+        assert_ne!(again.invocation_id, inv.invocation_id);
         assert_eq!(
             h["lambda-runtime-invoked-function-arn"],
             "arn:aws:lambda:us-east-1:123456789012:function:f1"
@@ -398,11 +412,26 @@ async fn malformed_runtime_api_calls_get_lambdas_answers() {
             )
             .await;
         assert_eq!(s, 400, "{b:?}");
-        let (s, _, _) = rt
+        // A wrong invocation id is refused; the right one (or none) is accepted.
+        let (s, _, b) = rt
             .post(
                 &format!("/2018-06-01/runtime/invocation/{}/response", next.id),
                 &[
                     ("lambda-runtime-invocation-id", "whatever"),
+                    ("content-type", "application/json"),
+                ],
+                "\"stale\"",
+            )
+            .await;
+        assert_eq!(s, 400, "{b:?}");
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["errorType"], "InvalidInvocationID");
+        let invocation_id = next.invocation_id.clone().unwrap();
+        let (s, _, _) = rt
+            .post(
+                &format!("/2018-06-01/runtime/invocation/{}/response", next.id),
+                &[
+                    ("lambda-runtime-invocation-id", &invocation_id),
                     ("content-type", "application/json"),
                 ],
                 "\"first\"",
@@ -414,6 +443,8 @@ async fn malformed_runtime_api_calls_get_lambdas_answers() {
         assert!(String::from_utf8_lossy(&b).contains("InvalidRequestID"));
         let inv = inv.collect().await;
         assert_eq!(inv.outcome, Outcome::Buffered(Bytes::from("\"first\"")));
+        assert_eq!(inv.echoed_invocation_id, Some(invocation_id));
+        assert_eq!(inv.mismatched_invocation_ids, vec!["whatever".to_owned()]);
 
         // Extensions API: unknown identifier, bad event type, missing name.
         let (s, _, _) = rt
@@ -482,8 +513,22 @@ async fn timeout_fails_the_invocation() {
                 .contains("Task timed out after 0.30 seconds"),
             "{e}"
         );
-        // The late answer is refused.
-        let (s, _) = rt.respond(&next.id, "\"late\"").await;
+        // The late answer is refused: 410 Gone, with Lambda's error JSON.
+        let (s, b) = rt.respond(&next.id, "\"late\"").await;
+        assert_eq!(s, 410, "{b:?}");
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["errorType"], "InvokeTimeout");
+        assert!(
+            v["errorMessage"].as_str().unwrap().contains(&next.id),
+            "{v}"
+        );
+        let (s, _) = rt.error(&next.id, "Late.Error", "too late").await;
+        assert_eq!(s, 410);
+        let late = rt.echoing(next.invocation_id.clone());
+        let (s, _) = late.respond(&next.id, "\"late\"").await;
+        assert_eq!(s, 410);
+        // An id that never existed is still a plain 400.
+        let (s, _) = rt.respond("never-existed", "\"x\"").await;
         assert_eq!(s, 400);
 
         // Through the Function URL: a 504 with the error.
@@ -492,6 +537,170 @@ async fn timeout_fails_the_invocation() {
         assert_eq!(resp.status, 504);
         assert!(resp.text().contains("Sandbox.Timedout"));
         task.abort();
+        emu.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_function_echoes_the_invocation_id() {
+    timeout(LIMIT, async {
+        // The test function echoes `Lambda-Runtime-Invocation-Id`, as Lambda runtimes do.
+        let (emu, task) = with_function(Emulator::builder()).await;
+        let inv = emu.invoke(r#"{"action":"echo"}"#).await.unwrap();
+        assert_eq!(inv.echoed_invocation_id, Some(inv.invocation_id.clone()));
+        assert!(inv.mismatched_invocation_ids.is_empty());
+        let inv = emu.invoke(r#"{"action":"error"}"#).await.unwrap();
+        assert!(inv.is_error());
+        assert_eq!(inv.echoed_invocation_id, Some(inv.invocation_id.clone()));
+        let inv = emu
+            .invoke(r#"{"action":"stream","chunks":2,"interval_ms":1}"#)
+            .await
+            .unwrap();
+        assert!(inv.streamed().is_some());
+        assert_eq!(inv.echoed_invocation_id, Some(inv.invocation_id.clone()));
+        stop(emu, task).await;
+
+        // A function that does not echo it is not checked (`None`).
+        let emu = Emulator::builder().quiet(true).start().await.unwrap();
+        let rt = Rt::new(emu.runtime_api());
+        let stream = emu.invoke_stream("{}").unwrap();
+        let next = rt.next().await;
+        assert_eq!(next.invocation_id.as_deref(), Some(stream.invocation_id()));
+        assert_ne!(stream.invocation_id(), stream.request_id());
+        assert_eq!(rt.respond(&next.id, "1").await.0, 202);
+        let inv = stream.collect().await;
+        assert_eq!(inv.echoed_invocation_id, None);
+        assert_eq!(inv.outcome, Outcome::Buffered(Bytes::from("1")));
+
+        // A wrong one on /error is refused too, and recorded.
+        let stream = emu.invoke_stream("{}").unwrap();
+        let next = rt.next().await;
+        let (s, b) = rt
+            .echoing(Some("not-this-one".into()))
+            .error(&next.id, "X.Y", "z")
+            .await;
+        assert_eq!(s, 400, "{b:?}");
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["errorType"], "InvalidInvocationID");
+        let (s, _) = rt
+            .echoing(next.invocation_id.clone())
+            .error(&next.id, "X.Y", "z")
+            .await;
+        assert_eq!(s, 202);
+        let inv = stream.collect().await;
+        assert_eq!(inv.error().unwrap().error_type, "X.Y");
+        assert_eq!(
+            inv.mismatched_invocation_ids,
+            vec!["not-this-one".to_owned()]
+        );
+        assert_eq!(inv.echoed_invocation_id, next.invocation_id);
+        emu.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_still_going_at_the_timeout_gets_410() {
+    timeout(LIMIT, async {
+        let emu = Emulator::builder()
+            .timeout(Duration::from_millis(300))
+            .quiet(true)
+            .start()
+            .await
+            .unwrap();
+        let rt = Rt::new(emu.runtime_api());
+        let inv = emu.invoke_stream(r#"{"n":1}"#).unwrap();
+        let next = rt.next().await;
+        let parts = vec![
+            (
+                Duration::ZERO,
+                common::prelude(200, json!({"content-type": "text/plain"}), json!([])),
+            ),
+            (Duration::ZERO, Bytes::from_static(NULS)),
+            (Duration::ZERO, Bytes::from_static(b"early")),
+            // Still streaming when the function timeout passes.
+            (Duration::from_secs(3), Bytes::from_static(b"late")),
+        ];
+        let (s, b) = rt
+            .echoing(next.invocation_id.clone())
+            .stream(&next.id, HTTP_CT, parts, None)
+            .await;
+        assert_eq!(s, 410, "{b:?}");
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["errorType"], "InvokeTimeout");
+        let inv = inv.collect().await;
+        let streamed = inv.streamed().expect("the stream had begun");
+        assert_eq!(streamed.body(), Bytes::from("early"));
+        assert!(inv.error().unwrap().is_timeout());
+        // And any later answer for it, too.
+        let (s, _) = rt.respond(&next.id, "\"again\"").await;
+        assert_eq!(s, 410);
+        emu.shutdown().await.unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_with_the_same_request_id_refuses_the_first_attempts_late_answer() {
+    timeout(LIMIT, async {
+        let emu = Emulator::builder()
+            .timeout(Duration::from_millis(300))
+            .quiet(true)
+            .start()
+            .await
+            .unwrap();
+        let rt = Rt::new(emu.runtime_api());
+        let opts = InvokeOptions {
+            request_id: Some("retried-request".into()),
+            ..InvokeOptions::default()
+        };
+        // The first attempt times out; the function is still working on it.
+        let first = emu
+            .invoke_stream_with(r#"{"attempt":1}"#, opts.clone())
+            .unwrap();
+        let first_next = rt.next().await;
+        assert_eq!(first_next.id, "retried-request");
+        assert!(first.collect().await.error().unwrap().is_timeout());
+
+        // The retry reuses the request id, with a new invocation id.
+        let second = emu
+            .invoke_stream_with(r#"{"attempt":2}"#, opts.clone())
+            .unwrap();
+        let second_next = rt.next().await;
+        assert_eq!(second_next.id, "retried-request");
+        assert_ne!(second_next.invocation_id, first_next.invocation_id);
+        // The same request id cannot be in flight twice.
+        assert!(matches!(
+            emu.invoke_stream_with("{}", opts),
+            Err(EmulatorError::Config(_))
+        ));
+
+        // The first attempt's late answer (echoing its own invocation id) is refused as too
+        // late, instead of being taken for the retry's answer.
+        let (s, b) = rt
+            .echoing(first_next.invocation_id.clone())
+            .respond("retried-request", "\"first\"")
+            .await;
+        assert_eq!(s, 410, "{b:?}");
+        // An invocation id that belongs to nothing: 400.
+        let (s, _) = rt
+            .echoing(Some("made-up".into()))
+            .respond("retried-request", "\"made-up\"")
+            .await;
+        assert_eq!(s, 400);
+        let (s, _) = rt
+            .echoing(second_next.invocation_id.clone())
+            .respond("retried-request", "\"second\"")
+            .await;
+        assert_eq!(s, 202);
+        let second = second.collect().await;
+        assert_eq!(second.outcome, Outcome::Buffered(Bytes::from("\"second\"")));
+        assert_eq!(second.invocation_id, second_next.invocation_id.unwrap());
+        assert_eq!(second.mismatched_invocation_ids, vec!["made-up".to_owned()]);
         emu.shutdown().await.unwrap();
     })
     .await

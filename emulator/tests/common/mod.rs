@@ -44,10 +44,14 @@ fn full(b: impl Into<Bytes>) -> TestBody {
 #[derive(Clone, Debug)]
 pub struct Rt {
     pub addr: String,
+    /// A `Lambda-Runtime-Invocation-Id` sent on every call (see [`Rt::echoing`]).
+    pub echo: Option<String>,
 }
 
 pub struct Next {
     pub id: String,
+    /// The `Lambda-Runtime-Invocation-Id` of the event.
+    pub invocation_id: Option<String>,
     pub headers: HeaderMap,
     pub event: Value,
     pub raw: Bytes,
@@ -55,7 +59,19 @@ pub struct Next {
 
 impl Rt {
     pub fn new(addr: impl Into<String>) -> Self {
-        Rt { addr: addr.into() }
+        Rt {
+            addr: addr.into(),
+            echo: None,
+        }
+    }
+
+    /// This client, echoing `invocation_id` as `Lambda-Runtime-Invocation-Id` on its calls
+    /// (as Lambda runtimes do on `/response` and `/error`).
+    pub fn echoing(&self, invocation_id: Option<String>) -> Self {
+        Rt {
+            addr: self.addr.clone(),
+            echo: invocation_id,
+        }
     }
 
     pub fn from_env() -> Self {
@@ -63,7 +79,13 @@ impl Rt {
     }
 
     /// Sends a request; returns the status, headers and whole body.
-    pub async fn call(&self, req: Request<TestBody>) -> (StatusCode, HeaderMap, Bytes) {
+    pub async fn call(&self, mut req: Request<TestBody>) -> (StatusCode, HeaderMap, Bytes) {
+        if let Some(echo) = &self.echo {
+            req.headers_mut().insert(
+                "lambda-runtime-invocation-id",
+                HeaderValue::from_str(echo).unwrap(),
+            );
+        }
         let stream = TcpStream::connect(&self.addr).await.expect("connect");
         stream.set_nodelay(true).unwrap();
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -124,8 +146,12 @@ impl Rt {
             .unwrap()
             .to_owned();
         let event = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        let invocation_id = headers
+            .get("lambda-runtime-invocation-id")
+            .map(|v| v.to_str().unwrap().to_owned());
         Some(Next {
             id,
+            invocation_id,
             headers,
             event,
             raw,
@@ -257,8 +283,10 @@ fn action(event: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// Serves one invocation the way the event asks.
+/// Serves one invocation the way the event asks, echoing its invocation id as Lambda
+/// runtimes do.
 pub async fn serve_one(rt: &Rt, next: Next) {
+    let rt = &rt.echoing(next.invocation_id.clone());
     let ev = &next.event;
     let id = next.id.as_str();
     match action(ev).as_str() {
@@ -516,4 +544,63 @@ pub fn alive(pid: u32) -> bool {
             .unwrap_or(false),
         Err(_) => false,
     }
+}
+
+/// A free port on 127.0.0.1 (bound, then released). Picked below the kernel's ephemeral
+/// range (32768-60999 by default), where `bind(0)` and outgoing connections take their
+/// ports, so that nobody else's connection takes it before it is used; handed out once per
+/// test process.
+pub fn free_port() -> u16 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::BuildHasher as _;
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    for attempt in 0u32..1000 {
+        let port =
+            20_000 + (RandomState::new().hash_one((attempt, std::process::id())) % 12_000) as u16;
+        if !given.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.push(port);
+            return port;
+        }
+    }
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The processes descended from `pid` (children, grandchildren...), read from `/proc`;
+/// zombies left out.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let table: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter_map(|p| {
+                    let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+                    let rest = &stat[stat.rfind(')')? + 1..];
+                    let mut fields = rest.split_whitespace();
+                    let state = fields.next()?;
+                    let ppid = fields.next()?.parse().ok()?;
+                    (state != "Z").then_some((p, ppid))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut found = vec![pid];
+    let mut next = 0;
+    while next < found.len() {
+        let parent = found[next];
+        found.extend(
+            table
+                .iter()
+                .filter(|(_, ppid)| *ppid == parent)
+                .map(|(p, _)| *p),
+        );
+        next += 1;
+    }
+    found.remove(0);
+    found
 }
