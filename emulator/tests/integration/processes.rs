@@ -1,7 +1,7 @@
 //! Process management: the function and its extensions run as child processes (this test
 //! binary re-executed in a role), with Lambda's environment, restarts and clean stops.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,11 +10,6 @@ use common::{alive, child, LIMIT};
 use serde_json::Value;
 use serverless_adapter_emulator::{Emulator, Outcome};
 use tokio::time::timeout;
-
-#[test]
-fn child_entry() {
-    common::child_entry();
-}
 
 /// A scratch directory removed on drop.
 struct TempDir(PathBuf);
@@ -91,7 +86,7 @@ async fn lambda_environment() {
         assert_eq!(env["TZ"], ":UTC");
         assert!(env["LAMBDA_TASK_ROOT"].is_string());
         assert!(env["LAMBDA_RUNTIME_DIR"].is_string());
-        assert!(env["_HANDLER"].as_str().unwrap().starts_with("processes"));
+        assert!(env["_HANDLER"].as_str().unwrap().starts_with("integration"));
         assert_eq!(env["EMU_EXTRA"], "yes");
         emu.shutdown().await.unwrap();
     })

@@ -1,6 +1,6 @@
 //! The `lambda-emulator` binary: `serve` with a command, and the `invoke` client.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -13,11 +13,6 @@ use serverless_adapter_emulator::{send, Emulator};
 use tokio::time::timeout;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lambda-emulator");
-
-#[test]
-fn child_entry() {
-    common::child_entry();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoke_client() {

@@ -1,7 +1,7 @@
 //! The Runtime API, the Function URL and the invoke endpoint, driven by a minimal function
 //! running as a task of the test, over real sockets.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -12,11 +12,6 @@ use serverless_adapter_emulator::{
     Emulator, EmulatorBuilder, EmulatorError, InvokeMode, InvokeOptions, Outcome, StreamEvent,
 };
 use tokio::time::timeout;
-
-#[test]
-fn child_entry() {
-    common::child_entry();
-}
 
 /// Starts an emulator whose function is the test's minimal function loop.
 async fn with_function(builder: EmulatorBuilder) -> (Emulator, tokio::task::JoinHandle<()>) {

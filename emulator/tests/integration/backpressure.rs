@@ -5,7 +5,7 @@
 //!
 //! No timing thresholds: the function's progress is measured in bytes, after it stalled.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -39,11 +39,6 @@ const SOCKET_BUFFER: u32 = 256 * 1024;
 /// the function writes all of `TOTAL` at once.
 const WRITTEN_BOUND: usize = 8 * 1024 * 1024;
 const _: () = assert!(STREAM_BUFFER + READ_FIRST < WRITTEN_BOUND);
-
-#[test]
-fn child_entry() {
-    common::child_entry();
-}
 
 /// Byte `i` of the streamed body.
 fn byte_at(i: usize) -> u8 {

@@ -1,7 +1,7 @@
 //! Interoperability: functions written with the `lambda_http` crate run under the emulator
 //! unchanged (as child processes, with the environment the emulator gives them).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -13,8 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 /// The child roles of this file: `lambda_http` functions.
-#[test]
-fn child_entry() {
+pub(crate) fn child_entry() {
     let role = std::env::var("EMU_TEST_ROLE").unwrap_or_default();
     let run = || {
         tokio::runtime::Builder::new_multi_thread()
