@@ -93,6 +93,9 @@ pub(crate) struct Config {
     pub(crate) function_name: String,
     pub(crate) memory_mb: u32,
     pub(crate) timeout: Duration,
+    /// Added to the deadline the function is told (`Lambda-Runtime-Deadline-Ms`), not to the
+    /// timeout the emulator enforces.
+    pub(crate) deadline_skew: Duration,
     pub(crate) init_timeout: Duration,
     pub(crate) shutdown_grace: Duration,
     pub(crate) region: String,
@@ -120,6 +123,7 @@ impl Default for Config {
             function_name: "function".into(),
             memory_mb: 128,
             timeout: Duration::from_secs(30),
+            deadline_skew: Duration::ZERO,
             init_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(2),
             region: "us-east-1".into(),

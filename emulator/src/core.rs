@@ -226,6 +226,8 @@ pub(crate) struct Core {
     pub(crate) pgids: Mutex<Vec<i32>>,
     pub(crate) runtime_pid: Mutex<Option<u32>>,
     pub(crate) inits: AtomicU64,
+    /// Answers refused with 410 Gone because their invocation had timed out.
+    pub(crate) late_answers: AtomicU64,
     stopped: AtomicBool,
 }
 
@@ -252,6 +254,7 @@ impl Core {
             pgids: Mutex::new(Vec::new()),
             runtime_pid: Mutex::new(None),
             inits: AtomicU64::new(0),
+            late_answers: AtomicU64::new(0),
             stopped: AtomicBool::new(false),
         };
         (Arc::new(core), control_rx)
@@ -367,7 +370,9 @@ impl Core {
                             e.generation = generation;
                             found = Some(Delivery {
                                 queued: q,
-                                deadline_ms: epoch_ms() + self.cfg.timeout.as_millis() as u64,
+                                deadline_ms: epoch_ms()
+                                    + (self.cfg.timeout + self.cfg.deadline_skew).as_millis()
+                                        as u64,
                             });
                             break;
                         }
@@ -399,6 +404,7 @@ impl Core {
                     if self.timed_out_invocation(echoed) {
                         // A late answer of an earlier attempt with the same request id.
                         tracing::warn!(request_id = %id, invocation_id = %echoed, "late answer of a timed-out invocation refused");
+                        self.late_answers.fetch_add(1, Ordering::SeqCst);
                         return Err(ClaimError::TimedOut);
                     }
                     tracing::warn!(request_id = %id, invocation_id = %echoed, expected = %e.invocation_id, "answer with a wrong Lambda-Runtime-Invocation-Id refused");
@@ -416,6 +422,7 @@ impl Core {
             Some(_) => Err(ClaimError::Unknown),
             None if self.timed_out_request(id) => {
                 tracing::warn!(request_id = %id, "late answer of a timed-out invocation refused");
+                self.late_answers.fetch_add(1, Ordering::SeqCst);
                 Err(ClaimError::TimedOut)
             }
             None => Err(ClaimError::Unknown),

@@ -112,6 +112,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Tells the function a deadline `skew` later than the timeout the emulator enforces
+    /// (default zero): the function then answers after its invocation timed out, and its late
+    /// answer is refused with `410 Gone`, as Lambda does (see [`Emulator::late_answers`]).
+    pub fn deadline_skew(mut self, skew: Duration) -> Self {
+        self.cfg.deadline_skew = skew;
+        self
+    }
+
     /// Streams at most 2 MB/s after the first 6 MB, as Lambda does (default off).
     pub fn throttle_after_6mb(mut self, on: bool) -> Self {
         self.cfg.throttle = on;
@@ -308,6 +316,14 @@ impl Emulator {
     /// How many times the function's processes have been started (inits).
     pub fn init_count(&self) -> u64 {
         self.core.inits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How many answers were refused with `410 Gone` because their invocation had already
+    /// timed out.
+    pub fn late_answers(&self) -> u64 {
+        self.core
+            .late_answers
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The process id of the running function command, if any.

@@ -37,9 +37,10 @@ Modes:
               SHUTDOWN), polls the Runtime API itself, and exits cleanly on SHUTDOWN. The app is
               the function's own command (Docker CMD, or the zip layer's /opt/bootstrap wrapper).
   runtime     otherwise: polls the Runtime API as the function's runtime.
-  supervisor  with `-- CMD ARGS`: also starts CMD in its own process group, restarts it when
-              it dies (invocations wait for it to be ready again), and passes SIGTERM on to it
-              at shutdown (SIGKILL after 1 s).
+  supervisor  with `-- CMD ARGS`: also starts CMD in a process group of its own, restarts it
+              when it dies (invocations wait for it to be ready again), and passes SIGTERM on to
+              the group at shutdown or on an init error (SIGKILL after 1 s). A watchdog process
+              in the group (this binary again) kills the group should the adapter be killed.
 
 Settings (environment; booleans are exactly `true` or `false`, bad values fail the init):
   AWS_LWA_PORT (PORT)                          app port [8080]
@@ -116,6 +117,15 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Cli, String> {
 fn main() -> ExitCode {
     let mut args = std::env::args_os();
     let argv0 = PathBuf::from(args.next().unwrap_or_else(|| "lambda-adapter".into()));
+    let mut args = args.peekable();
+    // The supervisor starts this binary again as the app's watchdog (see `Supervisor`).
+    if args
+        .peek()
+        .is_some_and(|arg| arg.as_os_str() == Supervisor::WATCHDOG_ARG)
+    {
+        args.next();
+        return Supervisor::run_watchdog(args.next().as_deref());
+    }
     let (extension, command) = match parse_args(args) {
         Ok(Cli::Help) => {
             print!("{USAGE}");
@@ -165,6 +175,9 @@ async fn run(
     command: Option<Vec<OsString>>,
 ) -> Result<(), Error> {
     let started = Instant::now();
+    // Listening from the very start: unhandled, SIGTERM or SIGINT would end the adapter at
+    // once (as Lambda does right after an init error is reported) and leave the app running.
+    let mut stop_signals = StopSignals::listen();
     let settings = match ProxySettings::from_env() {
         Ok(settings) => settings,
         Err(error) => return Err(init_failed(error).await),
@@ -188,11 +201,37 @@ async fn run(
     }
 
     let gate = ReadinessGate::pending();
+    // The function is put together before the app is started, so that a bad setting fails the
+    // init with no app to stop.
+    let proxy = ProxyFramework::builder(&settings)
+        .gate(gate.clone())
+        .build();
+    let function = match select_adapters(proxy, &settings) {
+        Ok(function) => function,
+        Err(error) => {
+            report_init_error(&endpoint, &error).await;
+            return Err(error);
+        }
+    };
     let check = ReadinessCheck::new(&settings);
     tracing::info!(app = %check.target(), "waiting for the app to be ready");
     let supervisor = match command {
         Some(command) => {
-            match Supervisor::start(command, check, gate.clone(), settings.readiness_timeout) {
+            let started = match std::env::current_exe() {
+                // This binary is the app's watchdog, should the adapter die abruptly.
+                Ok(watchdog) => Supervisor::start_watched(
+                    watchdog,
+                    command,
+                    check,
+                    gate.clone(),
+                    settings.readiness_timeout,
+                ),
+                Err(error) => {
+                    tracing::warn!(error = %error, "cannot find the adapter's own executable to watch the app with: the app may outlive a killed adapter");
+                    Supervisor::start(command, check, gate.clone(), settings.readiness_timeout)
+                }
+            };
+            match started {
                 Ok(supervisor) => Some(supervisor),
                 Err(error) => {
                     report_init_error(&endpoint, &error).await;
@@ -213,54 +252,97 @@ async fn run(
         }
     };
 
-    let waited = if settings.async_init {
-        let cap = ASYNC_INIT_CAP.saturating_sub(started.elapsed());
-        tokio::time::timeout(cap, gate.wait()).await.ok()
-    } else {
-        Some(gate.wait().await)
+    let wait_ready = async {
+        if settings.async_init {
+            let cap = ASYNC_INIT_CAP.saturating_sub(started.elapsed());
+            tokio::time::timeout(cap, gate.wait()).await.ok()
+        } else {
+            Some(gate.wait().await)
+        }
+    };
+    let waited = tokio::select! {
+        waited = wait_ready => waited,
+        reason = stop_signals.recv() => {
+            tracing::info!(reason, "stopped during the init");
+            if let Some(supervisor) = supervisor {
+                supervisor.shutdown(SHUTDOWN_GRACE).await;
+            }
+            return Ok(());
+        }
     };
     match waited {
         Some(Ok(())) => {}
         Some(Err(reason)) => {
-            let error = Error::config(reason);
-            report_init_error(&endpoint, &error).await;
+            // The app is stopped before the init error is reported: Lambda ends the adapter
+            // as soon as it hears of it.
             if let Some(supervisor) = supervisor {
                 supervisor.shutdown(SHUTDOWN_GRACE).await;
             }
+            let error = Error::config(reason);
+            report_init_error(&endpoint, &error).await;
             return Err(error);
         }
         None => tracing::info!("the app is not ready yet; init goes on (AWS_LWA_ASYNC_INIT) and invocations wait for it"),
     }
 
-    let proxy = ProxyFramework::builder(&settings).gate(gate).build();
     // On SIGTERM, SIGINT or SHUTDOWN the function takes no new invocation but answers the one
     // in flight (bounded by its deadline); then the app is stopped.
     let shutdown = async move {
-        let reason = shutdown_requested(extension).await;
+        let reason = shutdown_requested(stop_signals, extension).await;
         tracing::info!(reason = %reason, "shutting down");
     };
-    let result = serve(proxy, &settings, endpoint, config, shutdown).await;
+    let result = serve(function, &settings, endpoint, config, shutdown).await;
     if let Some(supervisor) = supervisor {
         supervisor.shutdown(SHUTDOWN_GRACE).await;
     }
     result
 }
 
-/// Resolves when the function is told to stop: SIGTERM, SIGINT, or the extension's SHUTDOWN.
-async fn shutdown_requested(extension: Option<ExtensionClient>) -> String {
-    use tokio::signal::unix::{signal, SignalKind};
-    let wait_signal = |kind: SignalKind, name: &'static str| async move {
-        match signal(kind) {
-            Ok(mut stream) => {
-                stream.recv().await;
-                name.to_owned()
-            }
+/// SIGTERM and SIGINT, listened for from the adapter's start (a signal that came before
+/// [`recv`](Self::recv) is kept for it).
+struct StopSignals {
+    terminate: Option<tokio::signal::unix::Signal>,
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn listen() -> Self {
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |kind: SignalKind, name: &'static str| match signal(kind) {
+            Ok(stream) => Some(stream),
             Err(error) => {
                 tracing::warn!(error = %error, signal = name, "cannot listen for the signal");
-                std::future::pending().await
+                None
+            }
+        };
+        Self {
+            terminate: listen(SignalKind::terminate(), "SIGTERM"),
+            interrupt: listen(SignalKind::interrupt(), "SIGINT"),
+        }
+    }
+
+    /// Resolves with the signal's name when one arrives.
+    async fn recv(&mut self) -> &'static str {
+        async fn one(stream: &mut Option<tokio::signal::unix::Signal>) {
+            match stream {
+                Some(stream) => {
+                    stream.recv().await;
+                }
+                None => std::future::pending().await,
             }
         }
-    };
+        tokio::select! {
+            () = one(&mut self.terminate) => "SIGTERM",
+            () = one(&mut self.interrupt) => "SIGINT",
+        }
+    }
+}
+
+/// Resolves when the function is told to stop: SIGTERM, SIGINT, or the extension's SHUTDOWN.
+async fn shutdown_requested(
+    mut signals: StopSignals,
+    extension: Option<ExtensionClient>,
+) -> String {
     let extension_events = async move {
         let Some(mut extension) = extension else {
             return std::future::pending().await;
@@ -274,37 +356,36 @@ async fn shutdown_requested(extension: Option<ExtensionClient>) -> String {
         }
     };
     tokio::select! {
-        reason = wait_signal(SignalKind::terminate(), "SIGTERM") => reason,
-        reason = wait_signal(SignalKind::interrupt(), "SIGINT") => reason,
+        reason = signals.recv() => reason.to_owned(),
         reason = extension_events => reason,
     }
 }
 
-/// The function: API Gateway REST, HTTP API / Function URL and ALB events, in that order, then
-/// everything else to the pass-through path.
-async fn serve(
+/// The function's adapters: SERVERLESS_ADAPTER_ADAPTERS picks them by name (the pass-through
+/// adapter reads AWS_LWA_PASS_THROUGH_PATH); unset, the Lambda Web Adapter's list: API Gateway
+/// REST, HTTP API / Function URL and ALB events, in that order, then everything else to the
+/// pass-through path.
+fn select_adapters(
     proxy: ProxyFramework,
     settings: &ProxySettings,
-    endpoint: Endpoint,
-    config: FunctionConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), Error> {
-    // SERVERLESS_ADAPTER_ADAPTERS picks the adapters by name (the pass-through adapter reads
-    // AWS_LWA_PASS_THROUGH_PATH); unset, the Lambda Web Adapter's list.
-    let selected = ServerlessAdapter::new(proxy).adapters_from_env_or(|function| {
+) -> Result<ServerlessAdapter<ProxyFramework, Adapters>, Error> {
+    ServerlessAdapter::new(proxy).adapters_from_env_or(|function| {
         function
             .adapter(ApiGatewayV1Adapter)
             .adapter(ApiGatewayV2Adapter)
             .adapter(AlbAdapter)
             .adapter(PassThroughAdapter::configure().path(settings.pass_through_path.clone()))
-    });
-    let function = match selected {
-        Ok(function) => function,
-        Err(error) => {
-            report_init_error(&endpoint, &error).await;
-            return Err(error);
-        }
-    };
+    })
+}
+
+/// The function, with the handler of the invoke mode.
+async fn serve(
+    function: ServerlessAdapter<ProxyFramework, Adapters>,
+    settings: &ProxySettings,
+    endpoint: Endpoint,
+    config: FunctionConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
     match settings.invoke_mode {
         InvokeMode::ResponseStream => {
             with_resolver(
