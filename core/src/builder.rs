@@ -429,13 +429,22 @@ async fn worker<F: Framework, H: Handler, R: Resolver>(
             target: crate::runtime::INVOCATION_SPAN_TARGET,
             tracing::Level::ERROR,
             "invocation",
-            request_id = %context.request_id
+            request_id = %context.request_id,
+            invocation_id = context.invocation_id.as_deref(),
+            tenant_id = context.tenant_id.as_deref(),
         );
-        if let Err(error) = serve_invocation(&shared, &mut client, context, next)
-            .instrument(span)
-            .await
-        {
-            tracing::error!(error = %error, "the outcome could not be reported to the Runtime API");
+        let outcome = serve_invocation(&shared, &mut client, context, next)
+            .instrument(span.clone())
+            .await;
+        match outcome {
+            Ok(()) => {}
+            // Lambda had given up on the invocation (it timed out): nothing to fix here.
+            Err(error) if error.is_late_answer() => span.in_scope(|| {
+                tracing::warn!(error = %error, "the answer came after the invocation timed out")
+            }),
+            Err(error) => span.in_scope(|| {
+                tracing::error!(error = %error, "the outcome could not be reported to the Runtime API")
+            }),
         }
     }
 }

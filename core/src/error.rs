@@ -30,6 +30,7 @@ enum Kind {
     Panic,
     Timeout,
     ResponseTooLarge,
+    LateAnswer,
     Custom(Cow<'static, str>),
 }
 
@@ -140,6 +141,7 @@ impl Error {
             Kind::Panic => "App.Panic",
             Kind::Timeout => "App.Timeout",
             Kind::ResponseTooLarge => "Function.ResponseSizeTooLarge",
+            Kind::LateAnswer => "Runtime.LateAnswer",
             Kind::Custom(name) => name,
         }
     }
@@ -153,9 +155,25 @@ impl Error {
     pub fn is_config(&self) -> bool {
         self.inner.kind == Kind::Config
     }
-    /// True when the Runtime API could not be reached or answered unexpectedly.
+    /// True when the Runtime API could not be reached or answered unexpectedly (a late answer
+    /// refused included).
     pub fn is_runtime_api(&self) -> bool {
-        self.inner.kind == Kind::RuntimeApi
+        matches!(self.inner.kind, Kind::RuntimeApi | Kind::LateAnswer)
+    }
+
+    /// True when the Runtime API refused an answer with `410 Gone`: the invocation had already
+    /// timed out. Not a fault of the function's process: it goes on to the next invocation.
+    pub fn is_late_answer(&self) -> bool {
+        self.inner.kind == Kind::LateAnswer
+    }
+
+    /// The Runtime API refused an answer as too late (`410 Gone`).
+    pub(crate) fn late_answer(source: impl Into<BoxError>) -> Self {
+        Self::from_parts(
+            Kind::LateAnswer,
+            "the Runtime API refused the answer with 410 Gone: the invocation had already timed out",
+            Some(source.into()),
+        )
     }
     /// True when no adapter accepted the event.
     pub fn is_no_adapter(&self) -> bool {

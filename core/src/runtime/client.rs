@@ -368,6 +368,9 @@ fn check_status(status: StatusCode, body: &[u8]) -> Result<StatusCode, Error> {
         return Ok(status);
     }
     let detail = String::from_utf8_lossy(body).into_owned();
+    if status == StatusCode::GONE {
+        return Err(Error::late_answer(detail));
+    }
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         return Err(Error::custom(
             "Function.ResponseSizeTooLarge",
@@ -382,7 +385,7 @@ fn check_status(status: StatusCode, body: &[u8]) -> Result<StatusCode, Error> {
             "the Runtime API answered {status}{}",
             match status.as_u16() {
                 400 => " (the answer was refused as invalid)",
-                403 | 404 | 410 => {
+                403 | 404 => {
                     " (the invocation is unknown or over: it timed out or was already answered)"
                 }
                 500..=599 => " (the Runtime API failed; Lambda will restart the function)",
@@ -391,4 +394,22 @@ fn check_status(status: StatusCode, body: &[u8]) -> Result<StatusCode, Error> {
         ),
         detail,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_answer_is_told_apart_from_other_refusals() {
+        let gone = check_status(StatusCode::GONE, br#"{"errorType":"InvokeTimeout"}"#)
+            .expect_err("410 is a refusal");
+        assert!(gone.is_late_answer());
+        assert!(gone.is_runtime_api());
+        assert_eq!(gone.error_type(), "Runtime.LateAnswer");
+        let unknown = check_status(StatusCode::BAD_REQUEST, b"{}").expect_err("400 too");
+        assert!(!unknown.is_late_answer());
+        assert!(unknown.is_runtime_api());
+        assert!(check_status(StatusCode::ACCEPTED, b"").is_ok());
+    }
 }
