@@ -114,3 +114,15 @@ pub fn binary(name: &str) -> PathBuf {
     assert!(path.exists(), "{path:?} exists");
     path
 }
+
+/// `lambda-adapter -- reference-server`: the drop-in supervising the reference app, as the
+/// function's command, the app on `port` (`AWS_LWA_PORT` and `PORT`).
+pub fn supervisor(port: u16) -> Command {
+    let mut command = Command::new(binary("lambda-adapter"));
+    command
+        .arg("--")
+        .arg(binary("reference-server"))
+        .env("AWS_LWA_PORT", port.to_string())
+        .env("PORT", port.to_string());
+    command
+}

@@ -1,9 +1,8 @@
 //! A build running under a Runtime API: started, invoked, reached through its Function URL,
 //! and stopped with every process it started.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +13,7 @@ use crate::builds::{binary, workspace_root, Build, Mode};
 use crate::http_client::{self, Pace, Reply};
 use crate::ports::free_port;
 use crate::process::{wait_for_port, ChildGuard};
+use crate::temp::{write_executable, TempDir};
 use crate::{bounded, tools};
 
 /// The Runtime API a function runs under.
@@ -68,27 +68,27 @@ pub const ADAPTERS: &str =
 /// usable deadline).
 pub const TIMEOUT: Duration = Duration::from_secs(4);
 
-/// A directory removed when dropped.
-#[derive(Debug)]
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "sa-e2e-{name}-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("a temporary directory");
-        Self(path)
-    }
+/// Settings of a function other than the table's.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Extra environment variables of the function.
+    pub env: Vec<(String, String)>,
+    /// The timeout the project's emulator enforces.
+    pub timeout: Duration,
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` (Lambda Managed Instances when above 1).
+    pub max_concurrency: u32,
+    /// How much later than the enforced timeout the deadline the function is told lies.
+    pub deadline_skew: Duration,
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            env: Vec::new(),
+            timeout: TIMEOUT,
+            max_concurrency: 1,
+            deadline_skew: Duration::ZERO,
+        }
     }
 }
 
@@ -135,13 +135,6 @@ struct ExecWrapper {
     bootstrap: PathBuf,
     extensions_dir: PathBuf,
     task_root: PathBuf,
-}
-
-fn write_executable(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::write(path, text).expect("the script is written");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
-        .expect("the script is executable");
 }
 
 fn launch(target: Target, extra_env: &[(&str, &str)]) -> Launch {
@@ -196,9 +189,9 @@ fn launch(target: Target, extra_env: &[(&str, &str)]) -> Launch {
         Build::ProxyExecWrapper => {
             // The layer as Lambda unpacks it in /opt, and the function's code.
             let root = TempDir::new("layer");
-            let opt = root.0.join("opt");
+            let opt = root.join("opt");
             let extensions_dir = opt.join("extensions");
-            let task_root = root.0.join("task");
+            let task_root = root.join("task");
             std::fs::create_dir_all(&extensions_dir).expect("opt/extensions");
             std::fs::create_dir_all(&task_root).expect("the task root");
             let bootstrap = opt.join("bootstrap");
@@ -236,17 +229,22 @@ fn launch(target: Target, extra_env: &[(&str, &str)]) -> Launch {
 impl Function {
     /// Starts `target` with the table's settings.
     pub async fn start(target: Target) -> Self {
-        Self::start_with(target, &[]).await
+        Self::start_with(target, Options::default()).await
     }
 
-    /// Starts `target` with extra environment variables.
-    pub async fn start_with(target: Target, env: &[(&str, &str)]) -> Self {
-        let launch = launch(target, env);
+    /// Starts `target` with other settings.
+    pub async fn start_with(target: Target, options: Options) -> Self {
+        let env: Vec<(&str, &str)> = options
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let launch = launch(target, &env);
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build_http();
         let (runtime, dir) = match target.api {
-            Api::Emulator => start_ours(launch).await,
+            Api::Emulator => start_ours(launch, &options).await,
             Api::CargoLambda => start_cargo_lambda(launch),
         };
         Self {
@@ -428,7 +426,7 @@ fn prelude_of(reply: &Reply) -> serde_json::Value {
     serde_json::json!({"statusCode": reply.status, "headers": headers, "cookies": cookies})
 }
 
-async fn start_ours(launch: Launch) -> (Runtime, Option<TempDir>) {
+async fn start_ours(launch: Launch, options: &Options) -> (Runtime, Option<TempDir>) {
     let Launch {
         mut command,
         extensions,
@@ -436,7 +434,11 @@ async fn start_ours(launch: Launch) -> (Runtime, Option<TempDir>) {
         dir,
         exec_wrapper,
     } = launch;
-    let mut builder = Emulator::builder().quiet(true).timeout(TIMEOUT);
+    let mut builder = Emulator::builder()
+        .quiet(true)
+        .timeout(options.timeout)
+        .max_concurrency(options.max_concurrency)
+        .deadline_skew(options.deadline_skew);
     match exec_wrapper {
         Some(wrapper) => {
             for (key, value) in &env {

@@ -51,6 +51,32 @@ impl Reply {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect()
     }
+
+    /// When each server-sent event of the body (each `\n\n`-terminated block) had fully
+    /// arrived: the arrival time of the frame that completed it.
+    pub fn event_arrivals(&self) -> Vec<Instant> {
+        let mut arrivals = Vec::new();
+        for (at, data) in &self.frames {
+            for _ in 0..data.windows(2).filter(|w| w == b"\n\n").count() {
+                arrivals.push(*at);
+            }
+        }
+        arrivals
+    }
+
+    /// Asserts that the body holds `events` server-sent events, each arriving at least `gap`
+    /// after the one before: streamed as produced, not held back on the way.
+    pub fn assert_events_spread(&self, events: usize, gap: Duration) {
+        let arrivals = self.event_arrivals();
+        assert_eq!(arrivals.len(), events, "events in {:?}", self.text());
+        for pair in arrivals.windows(2) {
+            let spacing = pair[1].duration_since(pair[0]);
+            assert!(
+                spacing >= gap,
+                "events arrived {spacing:?} apart, expected at least {gap:?}"
+            );
+        }
+    }
 }
 
 /// How fast to read a body.
@@ -111,4 +137,16 @@ pub async fn send(
         frames,
         error,
     }
+}
+
+/// `GET url`, read as fast as it comes.
+pub async fn get(url: &str) -> Reply {
+    send(
+        http::Request::get(url)
+            .body(Bytes::new())
+            .expect("a valid request"),
+        Pace::Full,
+        |_| {},
+    )
+    .await
 }

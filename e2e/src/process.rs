@@ -1,7 +1,7 @@
 //! Child processes that are always stopped, descendants included, and what a test reads of
 //! them (liveness, memory).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// A child process in its own process group, killed (group and all) when dropped.
@@ -30,6 +30,46 @@ impl ChildGuard {
     pub fn signal(&self, signal: i32) {
         send_signal(self.0.id() as i32, signal);
     }
+
+    /// Sends `signal` to the process's whole group (the process and whatever it started that
+    /// did not leave its group).
+    pub fn signal_group(&self, signal: i32) {
+        send_signal(-(self.0.id() as i32), signal);
+    }
+
+    /// The exit status, if the process has exited.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        self.0.try_wait().expect("the child can be polled")
+    }
+
+    /// Waits for the process to exit, up to `limit`, blocking the thread.
+    pub fn wait_timeout(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.try_wait() {
+                return Some(status);
+            }
+            if start.elapsed() >= limit {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// As [`wait_timeout`](Self::wait_timeout), without blocking the test's async runtime
+    /// (which may be running the emulator, a mock or a relay the process still talks to).
+    pub async fn exited_within(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.try_wait() {
+                return Some(status);
+            }
+            if start.elapsed() >= limit {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }
 
 impl Drop for ChildGuard {
@@ -52,6 +92,32 @@ fn send_signal(pid: i32, signal: i32) {
         .arg(pid.to_string())
         .stderr(Stdio::null())
         .status();
+}
+
+/// Sends `signal` (`libc::SIGTERM`, ...) to `pid` (a negative `pid`: to that process group);
+/// a process that is already gone is not an error.
+pub fn kill(pid: i32, signal: i32) {
+    send_signal(pid, signal);
+}
+
+/// The direct children of `pid` (of all its threads), from `/proc/<pid>/task/*/children`.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return found;
+    };
+    for task in tasks.flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for child in list
+            .split_whitespace()
+            .filter_map(|p| p.parse::<u32>().ok())
+        {
+            if !found.contains(&child) {
+                found.push(child);
+            }
+        }
+    }
+    found
 }
 
 /// The parent pid of `pid`, from `/proc/<pid>/stat`.

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use serverless_adapter_e2e::http_client::Pace;
 use serverless_adapter_e2e::process::peak_rss_kib;
-use serverless_adapter_e2e::{Answer, Api, Build, Function, Mode, Target};
+use serverless_adapter_e2e::{Answer, Api, Build, Function, Mode, Options, Target};
 
 use crate::events;
 use crate::Case;
@@ -50,6 +50,7 @@ pub(crate) const ALL: &[Case] = &[
     case!(head_slower_than_deadline, ours_only),
     case!(body_slower_than_deadline, ours_only),
     case!(back_pressure_keeps_memory_flat, streamed_only),
+    case!(late_answer_is_refused_with_410, ours_only),
     case!(sigterm_mid_invocation, our_runtime_under_our_emulator),
 ];
 
@@ -418,7 +419,14 @@ async fn hostile_events(function: &Function) {
         // The drop-in's pass-through adapter forwards any other event to `/events` unparsed.
         assert_eq!(answer.json(), json!({"ok": true}));
     } else {
-        assert_eq!(answer.error_type(), Some("Event.Malformed"), "{answer:?}");
+        // Too deep to parse, or of no source's shape: a clear error either way.
+        assert!(
+            matches!(
+                answer.error_type(),
+                Some("Event.Malformed" | "Adapter.NoMatch")
+            ),
+            "{answer:?}"
+        );
     }
     // Spoofed request context headers do not reach the app as sent.
     let mut spoofed = events::http_api_v2("GET", "/echo/spoof", "", &[], b"");
@@ -672,4 +680,42 @@ async fn sigterm_mid_invocation(function: &Function) {
         (200, "ok"),
         "started again"
     );
+}
+
+/// An answer that arrives after the invocation timed out is refused with 410 Gone; the function
+/// takes it in its stride and serves the next invocation. Lambda Managed Instances (several
+/// invocations at once) do not stop a timed-out invocation's code, and a function told a later
+/// deadline than the one enforced answers late: both here.
+async fn late_answer_is_refused_with_410(function: &Function) {
+    let late = Function::start_with(
+        function.target,
+        Options {
+            timeout: Duration::from_secs(2),
+            max_concurrency: 2,
+            deadline_skew: Duration::from_secs(20),
+            ..Options::default()
+        },
+    )
+    .await;
+    let emulator = late.emulator().expect("our emulator");
+    let event = events::http_api_v2("GET", "/sleep", "ms=3500", &[], b"");
+    let answer = late.invoke(to_bytes(event)).await;
+    assert!(
+        answer.error_type().is_some(),
+        "the invocation timed out: {answer:?}"
+    );
+    let refused = async {
+        while emulator.late_answers() == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    serverless_adapter_e2e::bounded(refused).await;
+    let root = late.get("/").await;
+    assert_eq!(
+        (root.status, root.text().as_str()),
+        (200, "ok"),
+        "still serving"
+    );
+    assert_eq!(emulator.init_count(), 1, "no restart was needed");
+    late.stop().await;
 }

@@ -7,44 +7,20 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{json, Value};
-use serverless_adapter_emulator::{Emulator, Invocation};
+use serverless_adapter_e2e::emulated::{self, invalid_config, invoke, ready, shutdown, start};
+use serverless_adapter_e2e::{binary, bounded, Echo};
+use serverless_adapter_emulator::{Emulator, EmulatorBuilder};
 use serverless_adapter_plugin_poem::cloudwatch_logs::encode_event;
 
-const LIMIT: Duration = Duration::from_secs(60);
-const BINARY: &str = env!("CARGO_BIN_EXE_poem-function");
-
-async fn start(envs: &[(&str, &str)]) -> Emulator {
-    let mut command = Command::new(BINARY);
+/// `poem-function` with `envs`, under the emulator.
+fn poem_function(envs: &[(&str, &str)]) -> EmulatorBuilder {
+    let mut command = Command::new(binary("poem-function"));
     command.env("RUST_LOG", "error").envs(envs.iter().copied());
-    Emulator::builder()
-        .command(command)
-        .quiet(true)
-        .start()
-        .await
-        .expect("the emulator starts")
-}
-
-async fn ready(envs: &[(&str, &str)]) -> Emulator {
-    let emulator = start(envs).await;
-    emulator
-        .wait_ready(LIMIT)
-        .await
-        .expect("the function polls");
-    emulator
-}
-
-async fn invoke(emulator: &Emulator, event: impl Into<Bytes>) -> Invocation {
-    tokio::time::timeout(LIMIT, emulator.invoke(event.into()))
-        .await
-        .expect("answered in time")
-        .expect("the invocation completes")
+    Emulator::builder().command(command)
 }
 
 async fn get(emulator: &Emulator, path: &str) -> (u16, String) {
-    let response = tokio::time::timeout(LIMIT, emulator.get(path))
-        .await
-        .expect("answered in time")
-        .unwrap();
+    let response = emulated::get(emulator, path).await;
     (response.status.as_u16(), response.text())
 }
 
@@ -60,7 +36,10 @@ fn logs(message: &str) -> Vec<u8> {
 /// Guards the linker caveat for this binary: every plugin crate it relies on is linked.
 #[test]
 fn the_binary_lists_the_plugins_it_links() {
-    let output = Command::new(BINARY).arg("--list-plugins").output().unwrap();
+    let output = Command::new(binary("poem-function"))
+        .arg("--list-plugins")
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
     let names = |kind: &str| -> Vec<String> {
@@ -96,7 +75,7 @@ fn the_binary_lists_the_plugins_it_links() {
 
 #[tokio::test]
 async fn poem_serves_the_reference_routes_through_the_function_url() {
-    let emulator = ready(&[]).await;
+    let emulator = ready(poem_function(&[])).await;
     assert_eq!(get(&emulator, "/").await, (200, "ok".to_owned()));
 
     let request = http::Request::post("/echo/a%20b?x=1&x=2")
@@ -105,11 +84,7 @@ async fn poem_serves_the_reference_routes_through_the_function_url() {
         .header("content-type", "application/octet-stream")
         .body(Bytes::from_static(&[0, 1, 2, 254, 255]))
         .unwrap();
-    let echo = tokio::time::timeout(LIMIT, async {
-        emulator.request(request).await.unwrap().collect().await
-    })
-    .await
-    .expect("answered in time");
+    let echo = bounded(async { emulator.request(request).await.unwrap().collect().await }).await;
     assert_eq!(echo.status, 200);
     assert_eq!(
         echo.header_all("set-cookie"),
@@ -117,20 +92,13 @@ async fn poem_serves_the_reference_routes_through_the_function_url() {
     );
     // A buffered payload 2.0 answer has one value per header: Lambda joins them.
     assert_eq!(echo.header_all("x-multi"), ["one, two"]);
-    let echoed: Value = serde_json::from_slice(&echo.body()).unwrap();
-    assert_eq!(echoed["method"], "POST");
-    assert_eq!(echoed["path"], "/echo/a%20b");
-    assert_eq!(echoed["query"], "x=1&x=2");
-    assert_eq!(echoed["body_base64"], "AAEC/v8=");
-    let headers: Vec<(String, String)> = serde_json::from_value(echoed["headers"].clone()).unwrap();
-    assert!(
-        headers.contains(&("x-rep".to_owned(), "one".to_owned())),
-        "{headers:?}"
-    );
-    assert!(
-        headers.contains(&("cookie".to_owned(), "c1=1".to_owned())),
-        "{headers:?}"
-    );
+    let echoed = Echo::parse(&echo.body());
+    assert_eq!(echoed.method, "POST");
+    assert_eq!(echoed.path, "/echo/a%20b");
+    assert_eq!(echoed.query, "x=1&x=2");
+    assert_eq!(echoed.body, [0, 1, 2, 254, 255]);
+    assert!(echoed.header_all("x-rep").contains(&"one"), "{echoed:?}");
+    assert!(echoed.header_all("cookie").contains(&"c1=1"), "{echoed:?}");
 
     assert_eq!(get(&emulator, "/status/418").await.0, 418);
     assert_eq!(get(&emulator, "/no-such-route").await.0, 404);
@@ -154,21 +122,18 @@ async fn poem_serves_the_reference_routes_through_the_function_url() {
         "the process keeps serving"
     );
     assert_eq!(emulator.init_count(), 1, "no restart was needed");
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }
 
 #[tokio::test]
 async fn poem_responses_stream() {
-    let emulator = ready(&[("AWS_LWA_INVOKE_MODE", "response_stream")]).await;
+    let emulator = ready(poem_function(&[("AWS_LWA_INVOKE_MODE", "response_stream")])).await;
     // The second event comes a minute after the first: the first can only arrive alone if
     // the body streams (the wait below is a liveness bound, not a measurement).
     let request = http::Request::get("/stream?chunks=2&interval_ms=60000&size=16")
         .body(Bytes::new())
         .unwrap();
-    let mut response = tokio::time::timeout(LIMIT, emulator.request(request))
-        .await
-        .expect("answered in time")
-        .unwrap();
+    let mut response = bounded(emulator.request(request)).await.unwrap();
     assert_eq!(response.status, 200);
     assert_eq!(response.headers["content-type"], "text/event-stream");
     let (_, first) = tokio::time::timeout(Duration::from_secs(30), response.chunk())
@@ -178,12 +143,12 @@ async fn poem_responses_stream() {
         .expect("a chunk");
     assert_eq!(&first[..], b"data: 0 xxxxxx\n\n");
     drop(response);
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }
 
 #[tokio::test]
 async fn cloudwatch_logs_events_reach_the_app() {
-    let emulator = ready(&[]).await;
+    let emulator = ready(poem_function(&[])).await;
 
     let answer = invoke(&emulator, logs("ERROR order 7 not found")).await;
     assert!(!answer.is_error(), "{:?}", answer.error());
@@ -217,44 +182,40 @@ async fn cloudwatch_logs_events_reach_the_app() {
         "the process keeps serving"
     );
     assert_eq!(emulator.init_count(), 1, "no restart was needed");
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }
 
 #[tokio::test]
 async fn plugins_are_chosen_by_name() {
-    let emulator = ready(&[
+    let emulator = ready(poem_function(&[
         ("SERVERLESS_ADAPTER_ADAPTERS", "cloudwatch-logs"),
         ("SERVERLESS_ADAPTER_CLOUDWATCH_LOGS_PATH", "/events"),
-    ])
+    ]))
     .await;
     let answer = invoke(&emulator, logs("INFO hello")).await;
     assert_eq!(answer.json::<Value>().unwrap(), json!({"ok": true}));
     let (status, body) = get(&emulator, "/").await;
     assert_ne!(status, 200, "no HTTP adapter is selected: {body}");
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 
-    let emulator = start(&[("SERVERLESS_ADAPTER_CLOUDWATCH_LOGS_PATH", "logs")]).await;
-    let error = invoke(&emulator, logs("x")).await;
-    let error = error.error().expect("the init fails");
-    assert_eq!(error.error_type, "Runtime.InvalidConfig", "{error}");
+    let emulator = start(poem_function(&[(
+        "SERVERLESS_ADAPTER_CLOUDWATCH_LOGS_PATH",
+        "logs",
+    )]))
+    .await;
+    let message = invalid_config(&emulator).await;
     assert!(
-        error
-            .error_message
-            .contains("`cloudwatch-logs` cannot be built")
-            && error
-                .error_message
-                .contains("SERVERLESS_ADAPTER_CLOUDWATCH_LOGS_PATH"),
-        "{error}"
+        message.contains("`cloudwatch-logs` cannot be built")
+            && message.contains("SERVERLESS_ADAPTER_CLOUDWATCH_LOGS_PATH"),
+        "{message}"
     );
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 
-    let emulator = start(&[("SERVERLESS_ADAPTER_FRAMEWORK", "salvo")]).await;
-    let error = invoke(&emulator, logs("x")).await;
-    let error = error.error().expect("the init fails");
-    assert_eq!(error.error_type, "Runtime.InvalidConfig", "{error}");
+    let emulator = start(poem_function(&[("SERVERLESS_ADAPTER_FRAMEWORK", "salvo")])).await;
+    let message = invalid_config(&emulator).await;
     assert!(
-        error.error_message.contains("`salvo`") && error.error_message.contains("poem-reference"),
-        "{error}"
+        message.contains("`salvo`") && message.contains("poem-reference"),
+        "{message}"
     );
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }

@@ -1,9 +1,6 @@
 //! The `lambda-adapter` binary against a small mock of the Runtime and Extensions APIs: its
 //! command line, init errors, and a whole run as an extension supervising the reference app.
 
-mod support;
-
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,11 +9,14 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use support::{free_port, reference_server_bin, ChildGuard};
+use serverless_adapter_e2e::binary;
+use serverless_adapter_e2e::ports::free_port;
+use serverless_adapter_e2e::process::ChildGuard;
+use serverless_adapter_e2e::temp::TempDir;
 use tokio::sync::Notify;
 
 fn adapter() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lambda-adapter"));
+    let mut command = Command::new(binary("lambda-adapter"));
     command.env_remove("AWS_LAMBDA_RUNTIME_API");
     command
 }
@@ -32,6 +32,7 @@ fn help_and_version_answer() {
     );
     let version = adapter().arg("--version").output().unwrap();
     assert!(version.status.success());
+    // Every package of the workspace has the workspace's version, this one too.
     assert_eq!(
         String::from_utf8(version.stdout).unwrap().trim(),
         format!("lambda-adapter {}", env!("CARGO_PKG_VERSION"))
@@ -194,25 +195,6 @@ async fn start_mock(events: Vec<String>) -> Arc<Mock> {
     mock
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lambda-adapter-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Waits for the child to exit without blocking the runtime, up to `limit`.
-async fn exit_status(child: &mut ChildGuard, limit: Duration) -> Option<std::process::ExitStatus> {
-    let start = std::time::Instant::now();
-    while start.elapsed() < limit {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            return Some(status);
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    None
-}
-
 #[tokio::test]
 async fn an_invalid_setting_fails_the_init() {
     let mock = start_mock(Vec::new()).await;
@@ -222,7 +204,8 @@ async fn an_invalid_setting_fails_the_init() {
         .env("AWS_LWA_ASYNC_INIT", "yes")
         .stderr(Stdio::null());
     let mut child = ChildGuard::spawn(command);
-    let status = exit_status(&mut child, Duration::from_secs(10))
+    let status = child
+        .exited_within(Duration::from_secs(10))
         .await
         .expect("the adapter exits");
     assert_eq!(status.code(), Some(1));
@@ -260,15 +243,15 @@ async fn a_whole_run_as_an_extension_supervising_the_app() {
     let mock = start_mock(vec![http_event, other_event, failing_event]).await;
 
     // Started from a directory named `extensions`: extension mode.
-    let dir = temp_dir("extension");
+    let dir = TempDir::new("extension");
     std::fs::create_dir_all(dir.join("extensions")).unwrap();
     let link = dir.join("extensions").join("lambda-adapter");
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_lambda-adapter"), &link).unwrap();
+    std::os::unix::fs::symlink(binary("lambda-adapter"), &link).unwrap();
     let log = dir.join("stderr.log");
     let mut command = Command::new(&link);
     command
         .arg("--")
-        .arg(reference_server_bin())
+        .arg(binary("reference-server"))
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", mock.port))
         .env("AWS_LAMBDA_FUNCTION_NAME", "f")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -278,7 +261,7 @@ async fn a_whole_run_as_an_extension_supervising_the_app() {
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap());
     let mut child = ChildGuard::spawn(command);
-    let status = exit_status(&mut child, Duration::from_secs(30)).await;
+    let status = child.exited_within(Duration::from_secs(30)).await;
     let logs = std::fs::read_to_string(&log).unwrap_or_default();
     let status = status.unwrap_or_else(|| panic!("the adapter exits on SHUTDOWN; logs:\n{logs}"));
     assert!(status.success(), "{status:?}; logs:\n{logs}");
@@ -328,7 +311,6 @@ async fn a_whole_run_as_an_extension_supervising_the_app() {
     );
     // The app was stopped with the adapter: nothing listens on its port any more.
     assert!(std::net::TcpStream::connect(("127.0.0.1", app_port)).is_err());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -348,12 +330,12 @@ async fn a_streaming_run_as_the_runtime_stops_on_sigterm() {
     .to_string();
     let other_event = r#"{"source":"aws.events"}"#.to_owned();
     let mock = start_mock(vec![function_url_event, other_event]).await;
-    let dir = temp_dir("runtime");
+    let dir = TempDir::new("runtime");
     let log = dir.join("stderr.log");
     let mut command = adapter();
     command
         .args(["--no-extension", "--"])
-        .arg(reference_server_bin())
+        .arg(binary("reference-server"))
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", mock.port))
         .env("AWS_LWA_PORT", app_port.to_string())
         .env("PORT", app_port.to_string())
@@ -393,12 +375,12 @@ async fn a_streaming_run_as_the_runtime_stops_on_sigterm() {
             ("req-2".to_owned(), "{\"ok\":true}".to_owned())
         );
     }
-    child.signal(nix::sys::signal::Signal::SIGTERM);
-    let status = exit_status(&mut child, Duration::from_secs(10))
+    child.signal_group(libc::SIGTERM);
+    let status = child
+        .exited_within(Duration::from_secs(10))
         .await
         .unwrap_or_else(|| panic!("the adapter exits on SIGTERM; logs:\n{}", logs()));
     assert!(status.success(), "{status:?}; logs:\n{}", logs());
     assert!(logs().contains("the app stopped"), "{}", logs());
     assert!(std::net::TcpStream::connect(("127.0.0.1", app_port)).is_err());
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -17,8 +17,6 @@
 //! Static checks: the templates parse and name files that exist, the Dockerfiles copy only what
 //! exists, the scripts are executable, and the guide names only paths that exist.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
@@ -31,8 +29,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{json, Value};
 use serde_yaml::Value as Yaml;
+use serverless_adapter_e2e::ports::free_port;
+use serverless_adapter_e2e::{binary, bounded, workspace_root};
 use serverless_adapter_emulator::{sample_event, Emulator, EmulatorBuilder, InvokeMode};
-use support::{bounded, free_port};
 
 /// Liveness bound of every step (machines are noisy: generous).
 const LIMIT: Duration = Duration::from_secs(60);
@@ -49,14 +48,13 @@ const STREAM_INTERVAL_MS: u64 = 60_000;
 const FIRST_EVENT_LIMIT: Duration = Duration::from_secs(20);
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
+    workspace_root()
         .canonicalize()
         .expect("the repository root")
 }
 
 fn adapter_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_lambda-adapter"))
+    binary("lambda-adapter")
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -166,10 +164,7 @@ fn kill_processes_in(dir: &Path) {
             continue;
         }
         if fs::read_link(entry.path().join("cwd")).is_ok_and(|cwd| cwd.starts_with(dir)) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
+            serverless_adapter_e2e::process::kill(pid, libc::SIGKILL);
         }
     }
 }
@@ -707,11 +702,11 @@ async fn start(builder: EmulatorBuilder, what: &str) -> Emulator {
 
 /// Everything a deployment must do, through the Function URL and the invoke endpoint.
 async fn exercise(emulator: &Emulator, streaming: bool, what: &str) {
-    let root = bounded(LIMIT, emulator.get("/")).await.unwrap();
+    let root = bounded(emulator.get("/")).await.unwrap();
     assert_eq!(root.status, 200, "{what}: GET /");
     assert_eq!(root.text(), "ok", "{what}: GET /");
 
-    let cookies = bounded(LIMIT, emulator.get("/cookies")).await.unwrap();
+    let cookies = bounded(emulator.get("/cookies")).await.unwrap();
     assert_eq!(cookies.status, 200, "{what}: GET /cookies");
     assert_eq!(
         cookies.header_all("set-cookie"),
@@ -719,9 +714,7 @@ async fn exercise(emulator: &Emulator, streaming: bool, what: &str) {
         "{what}: both cookies arrive"
     );
 
-    let context = bounded(LIMIT, emulator.get("/context?from=test"))
-        .await
-        .unwrap();
+    let context = bounded(emulator.get("/context?from=test")).await.unwrap();
     assert_eq!(
         context.status,
         200,
@@ -739,18 +732,16 @@ async fn exercise(emulator: &Emulator, streaming: bool, what: &str) {
         "{what}: the app reads the event's request context from x-amzn-request-context"
     );
 
-    let missing = bounded(LIMIT, emulator.get("/missing")).await.unwrap();
+    let missing = bounded(emulator.get("/missing")).await.unwrap();
     assert_eq!(missing.status, 404, "{what}: the app's 404 passes through");
-    let bad = bounded(LIMIT, emulator.get("/stream?chunks=many"))
-        .await
-        .unwrap();
+    let bad = bounded(emulator.get("/stream?chunks=many")).await.unwrap();
     assert_eq!(bad.status, 400, "{what}: bad input is refused");
     assert!(bad.text().contains("chunks"), "{what}: {}", bad.text());
 
     let request = http::Request::get("/stream?chunks=3&interval_ms=50")
         .body(Bytes::new())
         .unwrap();
-    let mut response = bounded(LIMIT, emulator.request(request)).await.unwrap();
+    let mut response = bounded(emulator.request(request)).await.unwrap();
     assert_eq!(response.status, 200, "{what}: GET /stream");
     assert_eq!(
         response.headers.get("content-type").unwrap(),
@@ -759,7 +750,7 @@ async fn exercise(emulator: &Emulator, streaming: bool, what: &str) {
     );
     let mut body = Vec::new();
     let mut at_first_event = None;
-    while let Some((_, chunk)) = bounded(LIMIT, response.chunk()).await.unwrap() {
+    while let Some((_, chunk)) = bounded(response.chunk()).await.unwrap() {
         body.extend_from_slice(&chunk);
         if at_first_event.is_none() && body.windows(2).any(|w| w == b"\n\n") {
             at_first_event = Some(body.clone());
@@ -785,7 +776,7 @@ async fn exercise(emulator: &Emulator, streaming: bool, what: &str) {
         .retain(|record| !record["body"].as_str().unwrap().contains("fail"));
     assert!(!accepted["Records"].as_array().unwrap().is_empty());
     assert_ne!(accepted, batch, "the sample has a record the app refuses");
-    let answer = bounded(LIMIT, emulator.invoke(accepted.to_string()))
+    let answer = bounded(emulator.invoke(accepted.to_string()))
         .await
         .unwrap();
     assert!(!answer.is_error(), "{what}: SQS: {:?}", answer.error());
@@ -798,9 +789,7 @@ async fn exercise(emulator: &Emulator, streaming: bool, what: &str) {
         json!({"ok": true}),
         "{what}: SQS"
     );
-    let failed = bounded(LIMIT, emulator.invoke(batch.to_string()))
-        .await
-        .unwrap();
+    let failed = bounded(emulator.invoke(batch.to_string())).await.unwrap();
     assert!(
         failed.is_error(),
         "{what}: the app's 500 on /events fails the invocation, so Lambda retries the batch"
@@ -813,7 +802,7 @@ async fn exercise(emulator: &Emulator, streaming: bool, what: &str) {
             http::Request::get(format!("/stream?chunks=2&interval_ms={STREAM_INTERVAL_MS}"))
                 .body(Bytes::new())
                 .unwrap();
-        let mut response = bounded(LIMIT, emulator.request(request)).await.unwrap();
+        let mut response = bounded(emulator.request(request)).await.unwrap();
         assert_eq!(response.status, 200, "{what}: GET /stream");
         let mut body = Vec::new();
         while !body.windows(2).any(|w| w == b"\n\n") {

@@ -8,21 +8,18 @@
 //! Every step is bounded by a generous liveness limit; the only timing assertion is that
 //! streamed events arrive spread out (at least half the app's interval apart).
 
-mod support;
-
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::Value;
+use serverless_adapter_e2e::emulated::{self, ready};
+use serverless_adapter_e2e::ports::free_port;
+use serverless_adapter_e2e::process::{children_of, kill};
+use serverless_adapter_e2e::temp::{write_executable, TempDir};
+use serverless_adapter_e2e::{binary, bounded, events, workspace_root, Echo};
 use serverless_adapter_emulator::{CollectedResponse, Emulator};
-use support::{free_port, reference_server_bin};
-
-/// A generous bound for every step: a liveness limit, not a measure.
-const LIMIT: Duration = Duration::from_secs(60);
 
 /// How Lambda starts the adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,37 +31,6 @@ enum Mode {
     /// The zip layer: `/opt/extensions/lambda-adapter` and `/opt/bootstrap` as the exec
     /// wrapper, starting `$LAMBDA_TASK_ROOT/run.sh`.
     ExecWrapper,
-}
-
-/// A directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "lambda-adapter-{name}-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn write_executable(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt as _;
-    let mut file = std::fs::File::create(path).unwrap();
-    file.write_all(text.as_bytes()).unwrap();
-    drop(file);
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// Quotes `text` for `sh`.
@@ -81,7 +47,7 @@ impl App {
     /// The reference app.
     fn reference() -> Self {
         Self {
-            argv: vec![reference_server_bin().to_string_lossy().into_owned()],
+            argv: vec![binary("reference-server").to_string_lossy().into_owned()],
         }
     }
 
@@ -90,7 +56,7 @@ impl App {
         let script = format!(
             "sleep {}; exec {}",
             delay.as_secs_f64(),
-            sh_quote(&reference_server_bin().to_string_lossy())
+            sh_quote(&binary("reference-server").to_string_lossy())
         );
         Self {
             argv: vec!["/bin/sh".into(), "-c".into(), script],
@@ -145,18 +111,18 @@ impl Function {
             ("RUST_LOG".into(), "warn".into()),
         ];
         settings.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        let adapter = env!("CARGO_BIN_EXE_lambda-adapter");
-        let mut builder = Emulator::builder().quiet(true);
+        let adapter = binary("lambda-adapter");
+        let mut builder = Emulator::builder();
         let mut dir = None;
         match mode {
             Mode::Supervisor => {
-                let mut command = Command::new(adapter);
+                let mut command = Command::new(&adapter);
                 command.arg("--").args(&app.argv);
                 command.envs(settings.iter().map(|(k, v)| (k, v)));
                 builder = builder.command(command);
             }
             Mode::Extension => {
-                let mut extension = Command::new(adapter);
+                let mut extension = Command::new(&adapter);
                 extension.arg("--extension");
                 extension.envs(settings.iter().map(|(k, v)| (k, v)));
                 let mut command = app.command();
@@ -166,18 +132,18 @@ impl Function {
             Mode::ExecWrapper => {
                 // The layer, as Lambda unpacks it in /opt, and the function's code.
                 let root = TempDir::new("layer");
-                let opt = root.0.join("opt");
+                let opt = root.join("opt");
                 let extensions = opt.join("extensions");
-                let task = root.0.join("task");
+                let task = root.join("task");
                 std::fs::create_dir_all(&extensions).unwrap();
                 std::fs::create_dir_all(&task).unwrap();
                 let bootstrap = opt.join("bootstrap");
                 std::fs::copy(
-                    Path::new(env!("CARGO_MANIFEST_DIR")).join("layer/bootstrap"),
+                    workspace_root().join("frameworks/proxy/layer/bootstrap"),
                     &bootstrap,
                 )
                 .unwrap();
-                std::os::unix::fs::symlink(adapter, extensions.join("lambda-adapter")).unwrap();
+                std::os::unix::fs::symlink(&adapter, extensions.join("lambda-adapter")).unwrap();
                 write_executable(
                     &task.join("run.sh"),
                     &format!("#!/bin/sh\n{}\n", app.shell_line()),
@@ -197,8 +163,7 @@ impl Function {
                 dir = Some(root);
             }
         }
-        let emulator = configure(builder).start().await.unwrap();
-        emulator.wait_ready(LIMIT).await.unwrap();
+        let emulator = ready(configure(builder)).await;
         Self {
             emulator,
             _dir: dir,
@@ -206,7 +171,7 @@ impl Function {
     }
 
     async fn get(&self, path: &str) -> CollectedResponse {
-        bounded(self.emulator.get(path)).await.unwrap()
+        emulated::get(&self.emulator, path).await
     }
 
     async fn send(&self, request: http::Request<Bytes>) -> CollectedResponse {
@@ -215,24 +180,8 @@ impl Function {
     }
 
     async fn shutdown(self) {
-        bounded(self.emulator.shutdown()).await.unwrap();
+        emulated::shutdown(self.emulator).await;
     }
-}
-
-async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future)
-        .await
-        .expect("the step finished within the liveness limit")
-}
-
-fn echo_headers(json: &Value, name: &str) -> Vec<String> {
-    json["headers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|pair| pair[0] == name)
-        .map(|pair| pair[1].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Every route of the reference app, through the Function URL (and a pass-through event).
@@ -272,36 +221,33 @@ async fn every_reference_route(function: &Function, streaming: bool) {
         .map(str::trim)
         .collect();
     assert_eq!(multi, ["one", "two"], "{what}");
-    let json: Value = serde_json::from_slice(&echo.body()).unwrap();
-    assert_eq!(json["method"], "POST");
-    assert_eq!(json["path"], "/echo/a/b%20c");
-    assert_eq!(json["query"], "x=1&x=2&y=");
-    let multi: Vec<String> = echo_headers(&json, "x-multi-in")
+    let json = Echo::parse(&echo.body());
+    assert_eq!(json.method, "POST");
+    assert_eq!(json.path, "/echo/a/b%20c");
+    assert_eq!(json.query, "x=1&x=2&y=");
+    let multi: Vec<&str> = json
+        .header_all("x-multi-in")
         .iter()
-        .flat_map(|value| value.split(',').map(|v| v.trim().to_owned()))
+        .flat_map(|value| value.split(',').map(str::trim))
         .collect();
     assert_eq!(
         multi,
         ["one", "two"],
         "{what}: both request values reach the app"
     );
-    let cookies = echo_headers(&json, "cookie").join("; ");
+    let cookies = json.header_all("cookie").join("; ");
     assert!(
         cookies.contains("c=1") && cookies.contains("d=2"),
         "{what}: {cookies:?}"
     );
-    use base64::Engine as _;
-    let received = base64::engine::general_purpose::STANDARD
-        .decode(json["body_base64"].as_str().unwrap())
-        .unwrap();
-    assert_eq!(received, body, "{what}: the binary body arrives intact");
-    let context = echo_headers(&json, "x-amzn-request-context");
+    assert_eq!(json.body, body, "{what}: the binary body arrives intact");
+    let context = json.header_all("x-amzn-request-context");
     assert_eq!(context.len(), 1, "{what}");
     assert!(
         context[0].starts_with('{'),
         "{what}: the client's value was replaced: {context:?}"
     );
-    assert_eq!(echo_headers(&json, "x-amzn-lambda-context").len(), 1);
+    assert_eq!(json.header_all("x-amzn-lambda-context").len(), 1);
 
     let stream = function
         .get("/stream?chunks=3&interval_ms=20&size=24")
@@ -572,21 +518,8 @@ async fn buffered_answers_are_compressed_when_they_should_be() {
         ],
     )
     .await;
-    let event = serde_json::json!({
-        "version": "2.0", "rawPath": "/echo/readable", "rawQueryString": "",
-        "headers": {"accept-encoding": "gzip"},
-        "requestContext": {
-            "domainName": "abc.lambda-url.us-east-1.on.aws",
-            "http": {"method": "GET", "sourceIp": "127.0.0.1"}
-        }
-    });
-    let failed = bounded(
-        function
-            .emulator
-            .invoke(serde_json::to_vec(&event).unwrap()),
-    )
-    .await
-    .unwrap();
+    let event = events::get("/echo/readable", "").header("accept-encoding", "gzip");
+    let failed = emulated::invoke(&function.emulator, event).await;
     let error = failed.error().expect("the invocation failed");
     assert_eq!(error.error_type, "App.ErrorStatus", "{error:?}");
     assert!(
@@ -639,44 +572,20 @@ async fn async_init_outlasts_the_init_phase() {
     function.shutdown().await;
 }
 
-/// The pids of `pid`'s children.
-fn children(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return out;
-    };
-    for task in tasks.flatten() {
-        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
-            out.extend(
-                text.split_whitespace()
-                    .filter_map(|p| p.parse::<u32>().ok()),
-            );
-        }
-    }
-    out
-}
-
-fn kill(pid: u32) {
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    );
-}
-
 #[tokio::test]
 async fn the_supervisor_restarts_a_crashed_app() {
     let function = Function::start(Mode::Supervisor, "buffered", App::reference(), &[]).await;
     assert_eq!(function.get("/").await.status, 200);
     let adapter = function.emulator.function_pid().unwrap();
-    let before = children(adapter);
+    let before = children_of(adapter);
     assert_eq!(before.len(), 1, "the adapter runs the app: {before:?}");
-    kill(before[0]);
+    kill(before[0] as i32, libc::SIGKILL);
     // The next invocations wait for the restarted app.
     for _ in 0..3 {
         let root = function.get("/").await;
         assert_eq!((root.status.as_u16(), root.text().as_str()), (200, "ok"));
     }
-    let after = children(adapter);
+    let after = children_of(adapter);
     assert_eq!(after.len(), 1, "{after:?}");
     assert_ne!(after, before, "a new app process");
     assert_eq!(
@@ -694,8 +603,8 @@ async fn without_the_supervisor_a_dead_app_is_a_clear_error() {
     let app_port = free_port();
     let script = format!(
         "{} & exec {}",
-        sh_quote(&reference_server_bin().to_string_lossy()),
-        sh_quote(env!("CARGO_BIN_EXE_lambda-adapter"))
+        sh_quote(&binary("reference-server").to_string_lossy()),
+        sh_quote(&binary("lambda-adapter").to_string_lossy())
     );
     let mut command = Command::new("/bin/sh");
     command
@@ -703,20 +612,14 @@ async fn without_the_supervisor_a_dead_app_is_a_clear_error() {
         .env("PORT", app_port.to_string())
         .env("AWS_LWA_PORT", app_port.to_string())
         .env("RUST_LOG", "warn");
-    let emulator = Emulator::builder()
-        .command(command)
-        .quiet(true)
-        .start()
-        .await
-        .unwrap();
-    emulator.wait_ready(LIMIT).await.unwrap();
-    assert_eq!(bounded(emulator.get("/")).await.unwrap().status, 200);
+    let emulator = ready(Emulator::builder().command(command)).await;
+    assert_eq!(emulated::get(&emulator, "/").await.status, 200);
     let adapter = emulator.function_pid().unwrap();
-    let apps = children(adapter);
+    let apps = children_of(adapter);
     assert_eq!(apps.len(), 1, "{apps:?}");
-    kill(apps[0]);
+    kill(apps[0] as i32, libc::SIGKILL);
     for _ in 0..2 {
-        let answer = bounded(emulator.get("/")).await.unwrap();
+        let answer = emulated::get(&emulator, "/").await;
         // The caller gets a 502 naming the kind of failure (the details, with the app's
         // address, are logged: they are not the caller's business).
         assert_eq!(answer.status, 502, "{}", answer.text());
@@ -724,7 +627,7 @@ async fn without_the_supervisor_a_dead_app_is_a_clear_error() {
         assert_eq!(json["errorType"], "App.Error", "{json}");
     }
     assert_eq!(emulator.init_count(), 1);
-    bounded(emulator.shutdown()).await.unwrap();
+    emulated::shutdown(emulator).await;
 }
 
 /// A Python app whose kept-alive connections are closed after 200 ms idle (a short
@@ -756,7 +659,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
 #[tokio::test]
 async fn an_app_closing_idle_connections_costs_no_failed_request() {
     let dir = TempDir::new("idle-app");
-    let script = dir.0.join("app.py");
+    let script = dir.join("app.py");
     std::fs::write(&script, IDLE_CLOSING_APP).unwrap();
     let function = Function::start(Mode::Supervisor, "buffered", App::python(&script), &[]).await;
     let mut counts = Vec::new();
@@ -825,7 +728,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
 #[tokio::test]
 async fn max_concurrency_runs_invocations_at_once() {
     let dir = TempDir::new("barrier-app");
-    let script = dir.0.join("app.py");
+    let script = dir.join("app.py");
     std::fs::write(&script, BARRIER_APP).unwrap();
     for invoke_mode in ["buffered", "response_stream"] {
         let function = Function::start_with(

@@ -2,110 +2,37 @@
 //! processes under the emulator. For each fault: what Lambda is told, and that the next
 //! invocation succeeds.
 
-mod support;
-
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use serde_json::json;
-use serverless_adapter_emulator::{Emulator, Invocation, Outcome, StreamEvent};
-use support::{free_port, reference_server_bin};
+use serverless_adapter_e2e::emulated::{invoke, next_event, ready, serves_root, shutdown};
+use serverless_adapter_e2e::ports::free_port;
+use serverless_adapter_e2e::process::{children_of, kill, wait_gone, ChildGuard};
+use serverless_adapter_e2e::{binary, bounded, builds, events, Relay};
+use serverless_adapter_emulator::{Emulator, Outcome, StreamEvent};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::AbortHandle;
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn url_event(path: &str, query: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "version": "2.0", "rawPath": path, "rawQueryString": query,
-        "requestContext": {"domainName": "abc.lambda-url.us-east-1.on.aws", "http": {"method": "GET", "sourceIp": "127.0.0.1"}}
-    }))
-    .unwrap()
-}
-
-async fn invoke(emulator: &Emulator, event: impl Into<Bytes>) -> Invocation {
-    tokio::time::timeout(LIMIT, emulator.invoke(event.into()))
-        .await
-        .expect("answered in time")
-        .expect("the invocation completes")
-}
-
-async fn next_event(stream: &mut serverless_adapter_emulator::InvocationStream) -> StreamEvent {
-    tokio::time::timeout(LIMIT, stream.next_event())
-        .await
-        .expect("an event in time")
-        .expect("the stream goes on")
-}
-
-/// The answer of `GET /` is `ok`.
-async fn serves_root(emulator: &Emulator) {
-    let ok = invoke(emulator, url_event("/", "")).await;
-    assert_eq!(
-        ok.http()
-            .unwrap_or_else(|e| panic!("{e}: {:?}", ok.outcome))
-            .text(),
-        "ok"
-    );
-}
+use tokio::net::TcpListener;
 
 /// `lambda-adapter -- reference-server` under the emulator.
-async fn supervised(mode: &str, timeout: Duration, extra: &[(&str, String)]) -> Emulator {
-    let app_port = free_port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lambda-adapter"));
+async fn supervised(mode: &str, timeout: Duration) -> Emulator {
+    let mut command = builds::supervisor(free_port());
     command
-        .arg("--")
-        .arg(reference_server_bin())
-        .env("AWS_LWA_PORT", app_port.to_string())
-        .env("PORT", app_port.to_string())
         .env("AWS_LWA_INVOKE_MODE", mode)
         .env("RUST_LOG", "error");
-    for (key, value) in extra {
-        command.env(key, value);
-    }
-    let emulator = Emulator::builder()
-        .command(command)
-        .timeout(timeout)
-        .quiet(true)
-        .start()
-        .await
-        .expect("the emulator starts");
-    emulator
-        .wait_ready(Duration::from_secs(30))
-        .await
-        .expect("the function polls");
-    emulator
-}
-
-/// The pids of the children of `pid`.
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
-fn kill(pid: u32, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    ready(Emulator::builder().command(command).timeout(timeout)).await
 }
 
 #[tokio::test]
 async fn the_app_dies_mid_stream() {
-    let emulator = supervised("response_stream", Duration::from_secs(30), &[]).await;
+    let emulator = supervised("response_stream", Duration::from_secs(30)).await;
     let adapter = emulator.function_pid().expect("the function runs");
-    let app = children(adapter);
+    let app = children_of(adapter);
     assert_eq!(app.len(), 1, "lambda-adapter supervises one app: {app:?}");
 
     let mut stream = emulator
-        .invoke_stream(url_event("/stream", "chunks=50&interval_ms=100&size=16"))
+        .invoke_stream(events::get("/stream", "chunks=50&interval_ms=100&size=16"))
         .unwrap();
     match next_event(&mut stream).await {
         StreamEvent::StreamStarted { prelude, .. } => {
@@ -117,7 +44,7 @@ async fn the_app_dies_mid_stream() {
         next_event(&mut stream).await,
         StreamEvent::Chunk(..)
     ));
-    kill(app[0], "KILL");
+    kill(app[0] as i32, libc::SIGKILL);
     let told = loop {
         match next_event(&mut stream).await {
             StreamEvent::Chunk(..) => continue,
@@ -131,17 +58,17 @@ async fn the_app_dies_mid_stream() {
     // The supervisor restarts the app; the function itself never restarted.
     serves_root(&emulator).await;
     assert_eq!(emulator.init_count(), 1);
-    let restarted = children(adapter);
+    let restarted = children_of(adapter);
     assert_eq!(restarted.len(), 1);
     assert_ne!(restarted, app, "a new app process");
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }
 
 #[tokio::test]
 async fn the_app_hangs_past_the_deadline() {
     for mode in ["buffered", "response_stream"] {
-        let emulator = supervised(mode, Duration::from_secs(2), &[]).await;
-        let hung = invoke(&emulator, url_event("/sleep", "ms=10000")).await;
+        let emulator = supervised(mode, Duration::from_secs(2)).await;
+        let hung = invoke(&emulator, events::get("/sleep", "ms=10000")).await;
         // The proxy answers 504 before the deadline, so Lambda gets an answer, not a timeout.
         let answer = hung
             .http()
@@ -154,7 +81,7 @@ async fn the_app_hangs_past_the_deadline() {
         );
         serves_root(&emulator).await;
         assert_eq!(emulator.init_count(), 1, "{mode}: no restart was needed");
-        emulator.shutdown().await.unwrap();
+        shutdown(emulator).await;
     }
 }
 
@@ -194,26 +121,15 @@ async fn closing_app() -> (u16, Arc<AtomicUsize>, Arc<AtomicUsize>) {
 #[tokio::test]
 async fn the_app_closes_kept_alive_connections() {
     let (port, connections, answered) = closing_app().await;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lambda-adapter"));
+    let mut command = Command::new(binary("lambda-adapter"));
     command
         .env("AWS_LWA_PORT", port.to_string())
         .env("RUST_LOG", "error");
-    let emulator = Emulator::builder()
-        .command(command)
-        .quiet(true)
-        .start()
-        .await
-        .unwrap();
-    emulator.wait_ready(Duration::from_secs(30)).await.unwrap();
+    let emulator = ready(Emulator::builder().command(command)).await;
     let before = answered.load(Ordering::SeqCst); // readiness checks
     for round in 0..6 {
         let method = if round % 2 == 0 { "GET" } else { "POST" };
-        let event = serde_json::to_vec(&json!({
-            "version": "2.0", "rawPath": "/x", "rawQueryString": "",
-            "requestContext": {"domainName": "abc.lambda-url.us-east-1.on.aws", "http": {"method": method}},
-            "body": "payload"
-        }))
-        .unwrap();
+        let event = events::url(method, "/x").body("payload");
         let invocation = invoke(&emulator, event).await;
         let answer = invocation
             .http()
@@ -228,91 +144,39 @@ async fn the_app_closes_kept_alive_connections() {
         "each invocation answered exactly once"
     );
     assert!(connections.load(Ordering::SeqCst) >= 6);
-    emulator.shutdown().await.unwrap();
-}
-
-/// A TCP relay in front of the Runtime API whose connections can be cut.
-struct Relay {
-    addr: String,
-    accepted: Arc<AtomicUsize>,
-    connections: Arc<Mutex<Vec<AbortHandle>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Relay {
-    async fn start(target: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let connections = Arc::new(Mutex::new(Vec::<AbortHandle>::new()));
-        let (count, live) = (accepted.clone(), connections.clone());
-        let task = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                let target = target.clone();
-                let handle = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                live.lock().unwrap().push(handle.abort_handle());
-            }
-        });
-        Self {
-            addr,
-            accepted,
-            connections,
-            task,
-        }
-    }
-
-    fn cut(&self) {
-        for connection in self.connections.lock().unwrap().drain(..) {
-            connection.abort();
-        }
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.cut();
-        self.task.abort();
-    }
+    shutdown(emulator).await;
 }
 
 #[tokio::test]
 async fn the_runtime_api_resets_during_next_and_during_a_streamed_answer() {
     // The relay needs the emulator's Runtime API address, known once it started: start the
     // emulator without a command and run lambda-adapter ourselves with Lambda's environment.
-    let emulator = Emulator::builder().quiet(true).start().await.unwrap();
+    let emulator = bounded(Emulator::builder().quiet(true).start())
+        .await
+        .expect("the emulator starts");
     let relay = Relay::start(emulator.runtime_api()).await;
-    let app_port = free_port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lambda-adapter"));
+    let mut command = builds::supervisor(free_port());
     command
-        .arg("--")
-        .arg(reference_server_bin())
         .envs(emulator.lambda_env())
-        .env("AWS_LWA_LAMBDA_RUNTIME_API_PROXY", &relay.addr)
-        .env("AWS_LWA_PORT", app_port.to_string())
-        .env("PORT", app_port.to_string())
+        .env("AWS_LWA_LAMBDA_RUNTIME_API_PROXY", relay.addr())
         .env("AWS_LWA_INVOKE_MODE", "response_stream")
         .env("RUST_LOG", "error");
-    let mut function = support::ChildGuard::spawn(command);
-    emulator.wait_ready(Duration::from_secs(30)).await.unwrap();
+    let mut function = ChildGuard::spawn(command);
+    emulator
+        .wait_ready(serverless_adapter_e2e::LIMIT)
+        .await
+        .expect("the function polls");
     serves_root(&emulator).await;
 
     // During /next: the function is long-polling; the connection is reset under it.
-    let before = relay.accepted.load(Ordering::SeqCst);
+    let before = relay.accepted();
     relay.cut();
     serves_root(&emulator).await;
-    assert!(
-        relay.accepted.load(Ordering::SeqCst) > before,
-        "reconnected"
-    );
+    assert!(relay.accepted() > before, "reconnected");
 
     // During a streamed answer: the POST to /response is cut after the first chunk.
     let mut stream = emulator
-        .invoke_stream(url_event("/stream", "chunks=30&interval_ms=100&size=16"))
+        .invoke_stream(events::get("/stream", "chunks=30&interval_ms=100&size=16"))
         .unwrap();
     assert!(matches!(
         next_event(&mut stream).await,
@@ -337,7 +201,7 @@ async fn the_runtime_api_resets_during_next_and_during_a_streamed_answer() {
     // SIGTERM, so that lambda-adapter stops the app it supervises (its own process group).
     // Waiting must not block this runtime: the relay and the emulator run on it, and the
     // function first finishes what it has in flight with them.
-    kill(function.id(), "TERM");
+    kill(function.id() as i32, libc::SIGTERM);
     assert!(
         function
             .exited_within(Duration::from_secs(10))
@@ -345,25 +209,22 @@ async fn the_runtime_api_resets_during_next_and_during_a_streamed_answer() {
             .is_some(),
         "lambda-adapter exits on SIGTERM"
     );
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }
 
 /// SIGTERM mid-invocation is graceful: no new invocation is taken, the one in flight is
 /// answered, then the supervised app is stopped and the adapter exits.
 #[tokio::test]
 async fn sigterm_mid_invocation() {
-    let emulator = supervised("buffered", Duration::from_secs(30), &[]).await;
+    let emulator = supervised("buffered", Duration::from_secs(30)).await;
     let adapter = emulator.function_pid().unwrap();
-    let app = children(adapter);
-    let pending = emulator.invoke(url_event("/sleep", "ms=1500"));
+    let app = children_of(adapter);
+    let pending = invoke(&emulator, events::get("/sleep", "ms=1500"));
     let signal = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        kill(adapter, "TERM");
+        kill(adapter as i32, libc::SIGTERM);
     };
-    let (invocation, ()) = tokio::join!(
-        async { tokio::time::timeout(LIMIT, pending).await.unwrap().unwrap() },
-        signal
-    );
+    let (invocation, ()) = tokio::join!(pending, signal);
     match &invocation.outcome {
         Outcome::Buffered(_) => {
             let answer = invocation.http().unwrap();
@@ -373,16 +234,12 @@ async fn sigterm_mid_invocation() {
     }
     // The supervised app was stopped with it.
     for pid in app {
-        let gone = (0..200).any(|_| {
-            std::thread::sleep(Duration::from_millis(10));
-            !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                    .map(|s| s.contains(") Z "))
-                    .unwrap_or(true)
-        });
-        assert!(gone, "the app {pid} is stopped too");
+        assert!(
+            wait_gone(pid, Duration::from_secs(2)),
+            "the app {pid} is stopped too"
+        );
     }
     // The emulator starts the function again for the next invocation, like Lambda would.
     serves_root(&emulator).await;
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }

@@ -3,112 +3,40 @@
 //! smuggling attempts never reach the app as a second request, the proxied host never
 //! changes, client-sent context headers are overwritten, and the function keeps serving.
 
-mod support;
-
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use base64::Engine as _;
-use bytes::Bytes;
 use serde_json::{json, Value};
-use serverless_adapter_emulator::{Emulator, EmulatorError, Invocation};
-use support::{free_port, reference_server_bin};
-
-const LIMIT: Duration = Duration::from_secs(60);
+use serverless_adapter_e2e::emulated::{echoed, failed_with, invoke, ready, shutdown};
+use serverless_adapter_e2e::ports::free_port;
+use serverless_adapter_e2e::{builds, events};
+use serverless_adapter_emulator::{Emulator, EmulatorError};
 
 /// `lambda-adapter -- reference-server`, buffered, under the emulator.
 async fn emulator(request_limit: usize) -> Emulator {
-    let app_port = free_port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lambda-adapter"));
+    let mut command = builds::supervisor(free_port());
     command
-        .arg("--")
-        .arg(reference_server_bin())
-        .env("AWS_LWA_PORT", app_port.to_string())
-        .env("PORT", app_port.to_string())
         .env("AWS_LWA_INVOKE_MODE", "buffered")
         .env("RUST_LOG", "error");
-    let emulator = Emulator::builder()
-        .command(command)
-        .request_limit(request_limit)
-        .quiet(true)
-        .start()
-        .await
-        .expect("the emulator starts");
-    emulator
-        .wait_ready(Duration::from_secs(30))
-        .await
-        .expect("the function polls");
-    emulator
-}
-
-async fn invoke(emulator: &Emulator, event: impl Into<Bytes>) -> Invocation {
-    tokio::time::timeout(LIMIT, emulator.invoke(event.into()))
-        .await
-        .expect("answered in time")
-        .expect("the invocation completes")
+    ready(
+        Emulator::builder()
+            .command(command)
+            .request_limit(request_limit),
+    )
+    .await
 }
 
 fn url_event(method: &str, path: &str, headers: Value, body: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "domainName": "abc.lambda-url.us-east-1.on.aws", "requestId": "r",
-            "http": {"method": method, "path": path, "sourceIp": "127.0.0.1"}
-        },
-        "body": body, "isBase64Encoded": false
-    }))
-    .unwrap()
-}
-
-fn rest_event(path: &str, headers: Value, multi: Value, body: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "resource": "/{proxy+}", "path": path, "httpMethod": "POST",
-        "headers": headers, "multiValueHeaders": multi,
-        "requestContext": {"resourcePath": "/{proxy+}", "httpMethod": "POST", "stage": "prod",
-            "requestId": "rest-r", "identity": {"sourceIp": "127.0.0.1"}},
-        "body": body, "isBase64Encoded": false
-    }))
-    .unwrap()
-}
-
-fn failed_with(invocation: &Invocation, error_type: &str) -> String {
-    let error = invocation
-        .error()
-        .unwrap_or_else(|| panic!("expected {error_type}, got {:?}", invocation.outcome));
-    assert_eq!(error.error_type, error_type, "{}", error.error_message);
-    assert!(!error.error_message.is_empty());
-    error.error_message.clone()
+    events::url(method, path)
+        .headers(headers)
+        .body(body)
+        .to_vec()
 }
 
 async fn still_serving(emulator: &Emulator) {
     let ok = invoke(emulator, url_event("GET", "/", json!({}), "")).await;
     assert_eq!(ok.http().expect("an HTTP answer").text(), "ok");
     assert_eq!(emulator.init_count(), 1, "the function was never restarted");
-}
-
-/// What the app saw: (path, headers, body).
-fn echoed(invocation: &Invocation) -> (String, Vec<(String, String)>, Vec<u8>) {
-    let answer = invocation
-        .http()
-        .unwrap_or_else(|e| panic!("{e}: {:?}", invocation.outcome));
-    assert_eq!(answer.status, 200, "{}", answer.text());
-    let json: Value = serde_json::from_slice(&answer.body).unwrap();
-    let headers = serde_json::from_value(json["headers"].clone()).unwrap();
-    let body = base64::engine::general_purpose::STANDARD
-        .decode(json["body_base64"].as_str().unwrap())
-        .unwrap();
-    (json["path"].as_str().unwrap().to_owned(), headers, body)
-}
-
-fn values<'a>(headers: &'a [(String, String)], name: &str) -> Vec<&'a str> {
-    headers
-        .iter()
-        .filter(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .collect()
 }
 
 #[tokio::test]
@@ -134,7 +62,7 @@ async fn malformed_events_are_clear_errors_and_the_proxy_goes_on() {
         ),
         (
             "NUL in a REST header value",
-            rest_event("/echo/x", json!({}), json!({"x-a": ["ok", "a\u{0}b"]}), ""),
+            events::rest("/echo/x", json!({}), json!({"x-a": ["ok", "a\u{0}b"]}), ""),
             "header",
         ),
         (
@@ -148,7 +76,7 @@ async fn malformed_events_are_clear_errors_and_the_proxy_goes_on() {
         assert!(message.contains(needle), "{what}: {message}");
         still_serving(&emulator).await;
     }
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }
 
 #[tokio::test]
@@ -171,7 +99,7 @@ async fn smuggled_requests_never_reach_the_app() {
             json!({"transfer-encoding": "chunked", "connection": "keep-alive, content-length"}),
             chunked,
         ),
-        rest_event(
+        events::rest(
             "/echo/a",
             json!({"content-length": "0"}),
             json!({"content-length": ["0", "5"], "transfer-encoding": ["identity", "chunked"]}),
@@ -180,29 +108,28 @@ async fn smuggled_requests_never_reach_the_app() {
     ];
     for event in events {
         let invocation = invoke(&emulator, event).await;
-        let (path, headers, body) = echoed(&invocation);
-        assert_eq!(path, "/echo/a");
-        let sent = std::str::from_utf8(&body).unwrap();
+        let echo = echoed(&invocation);
+        assert_eq!(echo.path, "/echo/a");
+        let sent = std::str::from_utf8(&echo.body).unwrap();
         assert!(
             sent == smuggled || sent == chunked,
             "the whole body: {sent:?}"
         );
         assert_eq!(
-            values(&headers, "content-length"),
-            [body.len().to_string().as_str()]
+            echo.header_all("content-length"),
+            [echo.body.len().to_string().as_str()]
         );
-        assert!(values(&headers, "transfer-encoding").is_empty());
+        assert!(echo.header_all("transfer-encoding").is_empty());
         for round in 0..3 {
             let next = format!("/echo/next-{round}");
-            let (path, ..) =
-                echoed(&invoke(&emulator, url_event("GET", &next, json!({}), "")).await);
+            let echo = echoed(&invoke(&emulator, url_event("GET", &next, json!({}), "")).await);
             assert_eq!(
-                path, next,
+                echo.path, next,
                 "no answer to a smuggled request is left on the connection"
             );
         }
     }
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }
 
 #[tokio::test]
@@ -228,8 +155,11 @@ async fn paths_never_change_the_proxied_host_and_context_headers_are_overwritten
         let invocation = invoke(&emulator, event).await;
         let answer = invocation.http().expect("an HTTP answer from the app");
         if raw.starts_with("/echo/") {
-            let (path, ..) = echoed(&invocation);
-            assert_eq!(path, raw, "the app got the path as sent, on its own host");
+            let echo = echoed(&invocation);
+            assert_eq!(
+                echo.path, raw,
+                "the app got the path as sent, on its own host"
+            );
         } else {
             assert_eq!(answer.status, 404, "{raw}: a path the app does not have");
         }
@@ -248,7 +178,7 @@ async fn paths_never_change_the_proxied_host_and_context_headers_are_overwritten
     });
     for event in [
         url_event("GET", "/echo/ctx", spoof.clone(), ""),
-        rest_event(
+        events::rest(
             "/echo/ctx",
             spoof.clone(),
             json!({"x-amzn-lambda-context": ["{\"spoofed\":true}", "again"]}),
@@ -256,18 +186,18 @@ async fn paths_never_change_the_proxied_host_and_context_headers_are_overwritten
         ),
     ] {
         let invocation = invoke(&emulator, event).await;
-        let (_, headers, _) = echoed(&invocation);
+        let echo = echoed(&invocation);
         for name in ["x-amzn-request-context", "x-amzn-lambda-context"] {
-            let found = values(&headers, name);
+            let found = echo.header_all(name);
             assert_eq!(found.len(), 1, "{name}: {found:?}");
             assert!(!found[0].contains("spoofed"), "{name}: {}", found[0]);
         }
         let lambda: Value =
-            serde_json::from_str(values(&headers, "x-amzn-lambda-context")[0]).unwrap();
+            serde_json::from_str(echo.header_all("x-amzn-lambda-context")[0]).unwrap();
         assert_eq!(lambda["request_id"], invocation.request_id.as_str());
     }
     still_serving(&emulator).await;
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }
 
 #[tokio::test]
@@ -283,7 +213,7 @@ async fn big_events_and_oversized_answers_are_clear() {
         "Lambda refuses an event over 6 MB"
     );
     still_serving(&limited).await;
-    limited.shutdown().await.unwrap();
+    shutdown(limited).await;
 
     let emulator = emulator(8 * 1024 * 1024).await;
     let answer = invoke(&emulator, event).await;
@@ -292,16 +222,8 @@ async fn big_events_and_oversized_answers_are_clear() {
         (answer.status, answer.text().as_str()),
         (200, r#"{"ok":true}"#)
     );
-    let big = invoke(
-        &emulator,
-        serde_json::to_vec(&json!({
-            "version": "2.0", "rawPath": "/bytes", "rawQueryString": "size=6500000",
-            "requestContext": {"domainName": "x.lambda-url.us-east-1.on.aws", "http": {"method": "GET"}}
-        }))
-        .unwrap(),
-    )
-    .await;
+    let big = invoke(&emulator, events::get("/bytes", "size=6500000")).await;
     failed_with(&big, "Function.ResponseSizeTooLarge");
     still_serving(&emulator).await;
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 }

@@ -5,43 +5,27 @@
 //! The short version runs with the tests. The full one (100 000 invocations per function):
 //!
 //! ```text
-//! cargo test --release -p serverless-adapter-examples --test soak -- --ignored --nocapture
+//! cargo test --release -p serverless-adapter-e2e --test suites -- --ignored --nocapture soak::
 //! ```
 //!
 //! It prints each process's RSS and descriptor count before and after. It currently fails on
 //! a known finding (RELIABILITY.md): the core sets `_X_AMZN_TRACE_ID` with `setenv` on every
 //! invocation, and glibc never frees replaced values (≈ 150 bytes per invocation).
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use serverless_adapter_e2e::emulated::{ready, shutdown};
+use serverless_adapter_e2e::ports::free_port;
+use serverless_adapter_e2e::process::children_of;
+use serverless_adapter_e2e::{binary, builds, events};
 use serverless_adapter_emulator::Emulator;
 
 /// RSS may grow this much after warm-up (allocator caches, lazily grown buffers).
 const RSS_GROWTH_LIMIT_KIB: u64 = 8 * 1024;
 /// Open descriptors may differ this much from the baseline (a pooled connection or two).
 const FD_SLACK: i64 = 2;
-
-/// The target directory of this test binary's profile (`target/debug` or `target/release`).
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-/// Builds a binary of the workspace in this profile and returns its path.
-fn workspace_bin(package: &str, bin: &str) -> PathBuf {
-    let dir = profile_dir();
-    let mut command = Command::new(env!("CARGO"));
-    command.args(["build", "--quiet", "-p", package, "--bin", bin]);
-    if dir.file_name().and_then(|n| n.to_str()) == Some("release") {
-        command.arg("--release");
-    }
-    let status = command.status().expect("cargo runs");
-    assert!(status.success(), "building {bin} failed");
-    dir.join(bin)
-}
 
 /// VmRSS in KiB and the number of open descriptors of `pid`.
 fn usage(pid: u32) -> (u64, i64) {
@@ -57,23 +41,14 @@ fn usage(pid: u32) -> (u64, i64) {
     (rss, fds)
 }
 
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
 fn url_event(method: &str, path: &str, query: &str, body: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "version": "2.0", "rawPath": path, "rawQueryString": query,
-        "headers": {"content-type": "application/octet-stream", "cookie": "a=1"},
-        "cookies": ["a=1"],
-        "requestContext": {"domainName": "abc.lambda-url.us-east-1.on.aws", "http": {"method": method, "sourceIp": "127.0.0.1"}},
-        "body": body, "isBase64Encoded": false
-    }))
-    .unwrap()
+    events::url(method, path)
+        .query(query)
+        .header("content-type", "application/octet-stream")
+        .header("cookie", "a=1")
+        .field("cookies", json!(["a=1"]))
+        .body(body)
+        .to_vec()
 }
 
 /// The mixed routes, each with the status it must answer.
@@ -95,12 +70,13 @@ fn routes(sqs: bool) -> Vec<(Vec<u8>, Option<u16>)> {
     ];
     if sqs {
         routes.push((
-            serde_json::to_vec(&json!({"Records": (0..5).map(|i| json!({
-                "messageId": format!("m{i}"), "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-                "body": if i == 3 { "fail" } else { "ok" }
-            })).collect::<Vec<_>>()}))
-            .unwrap(),
+            events::sqs(&[
+                ("m0", "ok"),
+                ("m1", "ok"),
+                ("m2", "ok"),
+                ("m3", "fail"),
+                ("m4", "ok"),
+            ]),
             None,
         ));
     }
@@ -141,7 +117,7 @@ async fn drive(emulator: &Emulator, routes: &[(Vec<u8>, Option<u16>)], count: us
 async fn soak(emulator: &Emulator, routes: &[(Vec<u8>, Option<u16>)], count: usize, label: &str) {
     let function = emulator.function_pid().expect("the function runs");
     let mut pids = vec![(function, label.to_owned())];
-    for child in children(function) {
+    for child in children_of(function) {
         pids.push((child, format!("{label}/app")));
     }
     drive(emulator, routes, 500).await;
@@ -174,50 +150,24 @@ async fn soak(emulator: &Emulator, routes: &[(Vec<u8>, Option<u16>)], count: usi
 }
 
 async fn reference_axum() -> Emulator {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_reference-axum"));
+    let mut command = Command::new(binary("reference-axum"));
     command.env("RUST_LOG", "off");
-    let emulator = Emulator::builder()
-        .command(command)
-        .quiet(true)
-        .start()
-        .await
-        .unwrap();
-    emulator.wait_ready(Duration::from_secs(20)).await.unwrap();
-    emulator
+    ready(Emulator::builder().command(command)).await
 }
 
 async fn lambda_adapter() -> Emulator {
-    let adapter = workspace_bin("serverless-adapter-proxy", "lambda-adapter");
-    let server = workspace_bin("serverless-adapter-examples", "reference-server");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut command = Command::new(adapter);
-    command
-        .arg("--")
-        .arg(server)
-        .env("AWS_LWA_PORT", port.to_string())
-        .env("PORT", port.to_string())
-        .env("RUST_LOG", "off");
-    let emulator = Emulator::builder()
-        .command(command)
-        .quiet(true)
-        .start()
-        .await
-        .unwrap();
-    emulator.wait_ready(Duration::from_secs(30)).await.unwrap();
-    emulator
+    let mut command = builds::supervisor(free_port());
+    command.env("RUST_LOG", "off");
+    ready(Emulator::builder().command(command)).await
 }
 
 async fn run(count: usize) {
     let axum = reference_axum().await;
     soak(&axum, &routes(true), count, "reference-axum").await;
-    axum.shutdown().await.unwrap();
+    shutdown(axum).await;
     let proxy = lambda_adapter().await;
     soak(&proxy, &routes(false), count, "lambda-adapter").await;
-    proxy.shutdown().await.unwrap();
+    shutdown(proxy).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

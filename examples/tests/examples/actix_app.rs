@@ -1,9 +1,7 @@
 //! The actix reference app behaves as the axum one: both served in process through their
-//! `Framework` (`serve_guarded`, as the invocation loop serves them), compared route by route;
-//! then `reference-actix` as a Lambda function under cargo-lambda's emulator (needs
-//! `cargo-lambda` on the PATH, as `cargo_lambda.rs` does).
-
-mod support;
+//! `Framework` (`serve_guarded`, as the invocation loop serves them), compared route by route.
+//! (`reference-actix` as a Lambda function, under the emulator and cargo-lambda's, is a build of
+//! the conformance table: `e2e/tests/conformance`.)
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -382,100 +380,4 @@ async fn requests_are_served_concurrently() {
         assert_eq!(collect(response.unwrap()).await, "slept");
     }
     assert!(start.elapsed() < Duration::from_millis(1000));
-}
-
-// ---- reference-actix under cargo-lambda ----
-
-fn reference_actix(port: u16, mode: &str) -> support::ChildGuard {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_reference-actix"));
-    command
-        .env(
-            "AWS_LAMBDA_RUNTIME_API",
-            format!("http://127.0.0.1:{port}/.rt"),
-        )
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "4096")
-        .env("AWS_LWA_INVOKE_MODE", mode)
-        .env("RUST_LOG", "error");
-    support::ChildGuard::spawn(command)
-}
-
-fn require_cargo_lambda() {
-    assert!(
-        std::process::Command::new("cargo-lambda")
-            .args(["lambda", "--version"])
-            .output()
-            .is_ok_and(|o| o.status.success()),
-        "cargo-lambda is not installed: `pip install cargo-lambda` (the CI script does)"
-    );
-}
-
-#[tokio::test]
-async fn reference_actix_answers_function_url_requests() {
-    require_cargo_lambda();
-    let (_emulator, port) = support::cargo_lambda_watch();
-    let _function = reference_actix(port, "buffered");
-    let base = format!("http://127.0.0.1:{port}/lambda-url/_");
-
-    let root = support::get(&format!("{base}/")).await;
-    assert_eq!((root.status, &root.body[..]), (200, &b"ok"[..]));
-
-    let request = Request::post(format!("{base}/echo/x?a=1&a=2"))
-        .header("x-first", "1")
-        .header("content-type", "application/octet-stream")
-        .body(http_body_util::Full::new(Bytes::from_static(&[
-            0, 1, 2, 255,
-        ])))
-        .unwrap();
-    let echo = support::send(request).await;
-    assert_eq!(echo.status, 200);
-    let json = echo.json();
-    assert_eq!(json["method"], "POST");
-    assert_eq!(json["path"], "/echo/x");
-    assert_eq!(json["query"], "a=1&a=2");
-    assert_eq!(json["body_base64"], "AAEC/w==");
-    assert!(json["headers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|h| h[0] == "x-first" && h[1] == "1"));
-    assert_eq!(echo.all("set-cookie"), ["a=1; Path=/", "b=2; Path=/"]);
-
-    let missing = support::get(&format!("{base}/status/404")).await;
-    assert_eq!(missing.status, 404);
-
-    // A panic is a 500, and the function goes on serving.
-    let panicked = support::get(&format!("{base}/panic")).await;
-    assert_eq!(panicked.status, 500);
-    let root = support::get(&format!("{base}/")).await;
-    assert_eq!((root.status, &root.body[..]), (200, &b"ok"[..]));
-}
-
-#[tokio::test]
-async fn reference_actix_streams_events_as_produced() {
-    require_cargo_lambda();
-    let (_emulator, port) = support::cargo_lambda_watch();
-    let _function = reference_actix(port, "response_stream");
-    let base = format!("http://127.0.0.1:{port}/lambda-url/_");
-
-    let streamed = support::stream(
-        Request::get(format!("{base}/stream?chunks=5&interval_ms=150&size=32"))
-            .body(http_body_util::Full::default())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(streamed.status, 200);
-    assert_eq!(streamed.headers["content-type"], "text/event-stream");
-    assert!(streamed.error.is_none(), "{:?}", streamed.error);
-    support::assert_events_spread(&streamed, 5, Duration::from_millis(100));
-
-    let binary = support::get(&format!("{base}/bytes?size=300000")).await;
-    assert_eq!(binary.status, 200);
-    assert_eq!(binary.body.len(), 300_000);
-    assert!(binary
-        .body
-        .iter()
-        .enumerate()
-        .all(|(i, b)| *b == app::pattern_byte(i as u64)));
 }

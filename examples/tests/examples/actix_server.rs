@@ -1,17 +1,17 @@
 //! `reference-actix-server`: the actix reference app behind actix-web's own `HttpServer`,
 //! called over real HTTP on a free port.
 
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use serverless_adapter_e2e::http_client::get;
+use serverless_adapter_e2e::ports::free_port;
+use serverless_adapter_e2e::process::{wait_for_port, ChildGuard};
 use serverless_adapter_examples::app::stream_event;
-use support::ChildGuard;
 
 /// Starts `reference-actix-server` on a free port: the guard and the port.
 fn server() -> (ChildGuard, u16) {
-    let port = support::free_port();
+    let port = free_port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_reference-actix-server"));
     command
         .env("PORT", port.to_string())
@@ -20,7 +20,7 @@ fn server() -> (ChildGuard, u16) {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let guard = ChildGuard::spawn(command);
-    support::wait_for_port(port, Duration::from_secs(20));
+    wait_for_port(port, Duration::from_secs(20));
     (guard, port)
 }
 
@@ -29,30 +29,28 @@ async fn serves_the_actix_app_over_http() {
     let (_server, port) = server();
     let base = format!("http://127.0.0.1:{port}");
 
-    let root = support::get(&format!("{base}/")).await;
+    let root = get(&format!("{base}/")).await;
     assert_eq!(root.status, 200);
-    assert_eq!(&root.body[..], b"ok");
+    assert_eq!(root.text(), "ok");
 
-    let echo = support::get(&format!("{base}/echo/x?a=1")).await;
+    let echo = get(&format!("{base}/echo/x?a=1")).await;
     assert_eq!(echo.status, 200);
-    assert_eq!(echo.all("set-cookie"), ["a=1; Path=/", "b=2; Path=/"]);
-    assert_eq!(echo.all("x-multi"), ["one", "two"]);
+    assert_eq!(
+        echo.header_all("set-cookie"),
+        ["a=1; Path=/", "b=2; Path=/"]
+    );
+    assert_eq!(echo.header_all("x-multi"), ["one", "two"]);
     let json = echo.json();
     assert_eq!(json["method"], "GET");
     assert_eq!(json["path"], "/echo/x");
     assert_eq!(json["query"], "a=1");
 
-    let streamed = support::stream(
-        http::Request::get(format!("{base}/stream?chunks=3&interval_ms=50&size=16"))
-            .body(Default::default())
-            .unwrap(),
-    )
-    .await;
+    let streamed = get(&format!("{base}/stream?chunks=3&interval_ms=50&size=16")).await;
     assert_eq!(streamed.status, 200);
     assert_eq!(streamed.error, None);
     assert_eq!(streamed.headers["content-type"], "text/event-stream");
     let expected: String = (0..3).map(|i| stream_event(i, 16)).collect();
     assert_eq!(streamed.body(), expected.as_bytes());
     // Each event leaves when it is made, not buffered to the end.
-    support::assert_events_spread(&streamed, 3, Duration::from_millis(30));
+    streamed.assert_events_spread(3, Duration::from_millis(30));
 }

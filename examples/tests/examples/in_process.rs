@@ -1,96 +1,30 @@
-//! A function served in this test process against the emulator's Runtime API: adapter
-//! selection errors, and reconnection after the Runtime API connection drops.
+//! A function served in this test process against the emulator's Runtime API, through a TCP
+//! relay whose connections can be cut: adapter selection errors, and reconnection after the
+//! Runtime API connection drops — while the function long-polls `/next`, and in the middle of
+//! a streamed answer.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::json;
 use serverless_adapter::adapters::ApiGatewayV2Adapter;
+use serverless_adapter::handlers::AwsStreamHandler;
 use serverless_adapter::runtime::Endpoint;
 use serverless_adapter::{FunctionConfig, ServerlessAdapter};
-use serverless_adapter_emulator::{Emulator, Invocation};
+use serverless_adapter_e2e::emulated::{invoke, next_event, serves_root, shutdown, start};
+use serverless_adapter_e2e::{events, Relay};
+use serverless_adapter_emulator::{Emulator, StreamEvent};
 use serverless_adapter_examples::app;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::AbortHandle;
-
-const LIMIT: Duration = Duration::from_secs(30);
-
-/// A TCP relay in front of the Runtime API whose connections can be cut on demand.
-struct Relay {
-    addr: String,
-    accepted: Arc<AtomicUsize>,
-    connections: Arc<Mutex<Vec<AbortHandle>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Relay {
-    async fn start(target: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let connections = Arc::new(Mutex::new(Vec::<AbortHandle>::new()));
-        let (count, live) = (accepted.clone(), connections.clone());
-        let task = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                let target = target.clone();
-                let handle = tokio::spawn(async move {
-                    let mut outbound = TcpStream::connect(target).await.unwrap();
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                });
-                live.lock().unwrap().push(handle.abort_handle());
-            }
-        });
-        Self {
-            addr,
-            accepted,
-            connections,
-            task,
-        }
-    }
-
-    fn cut(&self) {
-        for connection in self.connections.lock().unwrap().drain(..) {
-            connection.abort();
-        }
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.cut();
-        self.task.abort();
-    }
-}
-
-fn url_event(path: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "version": "2.0", "rawPath": path, "rawQueryString": "",
-        "requestContext": {"domainName": "abc.lambda-url.us-east-1.on.aws", "http": {"method": "GET", "sourceIp": "127.0.0.1"}}
-    }))
-    .unwrap()
-}
-
-async fn invoke(emulator: &Emulator, event: Vec<u8>) -> Invocation {
-    tokio::time::timeout(LIMIT, emulator.invoke(event))
-        .await
-        .expect("in time")
-        .expect("completes")
-}
 
 #[tokio::test]
 async fn no_adapter_is_a_clear_error_and_a_dropped_connection_is_reestablished() {
-    let emulator = Emulator::builder().quiet(true).start().await.unwrap();
+    let emulator = start(Emulator::builder()).await;
     let relay = Relay::start(emulator.runtime_api()).await;
     let function = ServerlessAdapter::new(app::router())
         .adapter(ApiGatewayV2Adapter)
         .build();
-    let endpoint = Endpoint::parse(&relay.addr).unwrap();
+    let endpoint = Endpoint::parse(relay.addr()).unwrap();
     let serving = tokio::spawn(function.run_with(endpoint, FunctionConfig::default()));
 
-    let sqs = br#"{"Records":[{"messageId":"1","eventSource":"aws:sqs","body":"x"}]}"#.to_vec();
-    let invocation = invoke(&emulator, sqs).await;
+    let invocation = invoke(&emulator, events::sqs(&[("1", "x")])).await;
     let error = invocation.error().expect("no adapter takes SQS here");
     assert_eq!(error.error_type, "Adapter.NoMatch");
     assert!(
@@ -99,30 +33,71 @@ async fn no_adapter_is_a_clear_error_and_a_dropped_connection_is_reestablished()
         error.error_message
     );
 
-    let ok = invoke(&emulator, url_event("/")).await;
+    let ok = invoke(&emulator, events::get("/", "")).await;
     assert_eq!(
         ok.http().unwrap().text(),
         "ok",
         "the function keeps serving"
     );
-    assert_eq!(
-        relay.accepted.load(Ordering::SeqCst),
-        1,
-        "one kept-alive connection"
-    );
+    assert_eq!(relay.accepted(), 1, "one kept-alive connection");
 
     relay.cut();
-    let again = invoke(&emulator, url_event("/")).await;
+    let again = invoke(&emulator, events::get("/", "")).await;
     assert_eq!(
         again.http().unwrap().text(),
         "ok",
         "served after reconnecting"
     );
-    assert!(
-        relay.accepted.load(Ordering::SeqCst) >= 2,
-        "a new connection was made"
-    );
+    assert!(relay.accepted() >= 2, "a new connection was made");
 
     serving.abort();
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
+}
+
+#[tokio::test]
+async fn the_runtime_api_resets_during_next_and_during_a_streamed_answer() {
+    let emulator = start(Emulator::builder()).await;
+    let relay = Relay::start(emulator.runtime_api()).await;
+    let function = ServerlessAdapter::new(app::router())
+        .handler(AwsStreamHandler)
+        .adapter(ApiGatewayV2Adapter)
+        .build();
+    let endpoint = Endpoint::parse(relay.addr()).unwrap();
+    let serving = tokio::spawn(function.run_with(endpoint, FunctionConfig::default()));
+    emulator.wait_ready(Duration::from_secs(20)).await.unwrap();
+    serves_root(&emulator).await;
+
+    // Reset while the function long-polls /next.
+    let before = relay.accepted();
+    relay.cut();
+    serves_root(&emulator).await;
+    assert!(relay.accepted() > before, "reconnected");
+
+    // Reset in the middle of a streamed answer.
+    let mut stream = emulator
+        .invoke_stream(events::get("/stream", "chunks=30&interval_ms=100&size=16"))
+        .unwrap();
+    assert!(matches!(
+        next_event(&mut stream).await,
+        StreamEvent::StreamStarted { .. }
+    ));
+    assert!(matches!(
+        next_event(&mut stream).await,
+        StreamEvent::Chunk(..)
+    ));
+    relay.cut();
+    let told = loop {
+        match next_event(&mut stream).await {
+            StreamEvent::Chunk(..) => continue,
+            StreamEvent::Error(error) => break error,
+            other => panic!("a cut answer must not look complete: {other:?}"),
+        }
+    };
+    assert!(!told.error_type.is_empty(), "{told:?}");
+
+    // The function is still running and serves the next invocation on a new connection.
+    assert!(!serving.is_finished(), "the loop survived the reset");
+    serves_root(&emulator).await;
+    serving.abort();
+    shutdown(emulator).await;
 }

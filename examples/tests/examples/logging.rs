@@ -2,10 +2,11 @@
 //! handler, in a streamed body polled by the Runtime API connection's task, in each record of
 //! an SQS batch, and in the core's own warnings — in text and in JSON. The function runs in
 //! this process against the emulator's Runtime API, with the shared logging set-up writing
-//! into a buffer.
+//! into a buffer (a subscriber of this thread only: the tests run on current-thread runtimes,
+//! beside the other modules of this test binary). `reference-axum` as a real process, logging
+//! to its stderr: `e2e/tests/suites/logging.rs`.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::Extension;
 use axum::routing::{get, post};
@@ -17,9 +18,10 @@ use serverless_adapter::handlers::AwsStreamHandler;
 use serverless_adapter::logging::{EnvFilter, LogSettings};
 use serverless_adapter::runtime::Endpoint;
 use serverless_adapter::{FunctionConfig, LambdaContext, ServerlessAdapter};
-use serverless_adapter_emulator::{Emulator, Invocation};
+use serverless_adapter_e2e::emulated::{invoke, shutdown, start};
+use serverless_adapter_e2e::events;
+use serverless_adapter_emulator::Emulator;
 
-const LIMIT: Duration = Duration::from_secs(30);
 const CHUNKS: usize = 3;
 
 /// Lines written by the function outside any invocation.
@@ -95,33 +97,6 @@ fn logging_app() -> Router {
         )
 }
 
-fn url_event(path: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "version": "2.0", "rawPath": path, "rawQueryString": "",
-        "requestContext": {"domainName": "abc.lambda-url.us-east-1.on.aws", "http": {"method": "GET", "sourceIp": "127.0.0.1"}}
-    }))
-    .unwrap()
-}
-
-fn sqs_event() -> Vec<u8> {
-    let record = |id: &str, body: &str| {
-        json!({"messageId": id, "receiptHandle": "h", "body": body, "attributes": {},
-               "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-               "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q", "awsRegion": "us-east-1"})
-    };
-    serde_json::to_vec(
-        &json!({"Records": [record("m1", "one"), record("m2", "fail"), record("m3", "three")]}),
-    )
-    .unwrap()
-}
-
-async fn invoke(emulator: &Emulator, event: Vec<u8>) -> Invocation {
-    tokio::time::timeout(LIMIT, emulator.invoke(event))
-        .await
-        .expect("in time")
-        .expect("completes")
-}
-
 /// One log line: its message, the request id of its invocation span (if any) and its `ctx`
 /// field (if any).
 #[derive(Debug)]
@@ -178,7 +153,7 @@ async fn every_line_names_its_invocation(json: bool) {
     };
     let _guard = tracing::subscriber::set_default(settings.subscriber(move || writer.clone()));
 
-    let emulator = Emulator::builder().quiet(true).start().await.unwrap();
+    let emulator = start(Emulator::builder()).await;
     let function = ServerlessAdapter::new(logging_app())
         .handler(AwsStreamHandler)
         .adapter(ApiGatewayV2Adapter)
@@ -187,26 +162,30 @@ async fn every_line_names_its_invocation(json: bool) {
     let endpoint = Endpoint::parse(&emulator.runtime_api()).unwrap();
     let serving = tokio::spawn(function.run_with(endpoint, FunctionConfig::default()));
 
-    let plain = invoke(&emulator, url_event("/")).await;
+    let plain = invoke(&emulator, events::get("/", "")).await;
     assert_eq!(plain.http().unwrap().text(), "ok");
-    let streamed = invoke(&emulator, url_event("/stream")).await;
+    let streamed = invoke(&emulator, events::get("/stream", "")).await;
     assert!(streamed.streamed().is_some(), "answered as a stream");
     assert_eq!(
         streamed.http().unwrap().text(),
         "chunk 0\nchunk 1\nchunk 2\n"
     );
-    let batch = invoke(&emulator, sqs_event()).await;
+    let batch = invoke(
+        &emulator,
+        events::sqs(&[("m1", "one"), ("m2", "fail"), ("m3", "three")]),
+    )
+    .await;
     let failures: serde_json::Value = batch.json().unwrap();
     assert_eq!(
         failures,
         json!({"batchItemFailures": [{"itemIdentifier": "m2"}]})
     );
-    let unmatched = invoke(&emulator, br#"{"neither":"http nor sqs"}"#.to_vec()).await;
+    let unmatched = invoke(&emulator, &br#"{"neither":"http nor sqs"}"#[..]).await;
     assert_eq!(unmatched.error().unwrap().error_type, "Adapter.NoMatch");
 
     let raw = capture.lines();
     serving.abort();
-    emulator.shutdown().await.unwrap();
+    shutdown(emulator).await;
 
     let ids = [
         &plain.request_id,
@@ -275,93 +254,4 @@ async fn text_lines_name_the_request_id() {
 #[tokio::test(flavor = "current_thread")]
 async fn json_lines_name_the_request_id() {
     every_line_names_its_invocation(true).await;
-}
-
-/// `reference-axum` as a real process under the emulator, its stderr in a file: the logging
-/// set-up reads `AWS_LAMBDA_LOG_FORMAT` and `AWS_LAMBDA_LOG_LEVEL` from its environment.
-async fn reference_axum_logs(env: &[(&str, &str)]) -> (Vec<String>, [String; 2]) {
-    let dir = std::env::temp_dir().join(format!(
-        "serverless-adapter-logs-{}-{}",
-        std::process::id(),
-        env.len()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("stderr.log");
-    let mut command = std::process::Command::new("sh");
-    command
-        .args(["-c", "exec \"$0\" 2>\"$1\""])
-        .arg(env!("CARGO_BIN_EXE_reference-axum"))
-        .arg(&log)
-        .env_remove("RUST_LOG")
-        .env_remove("AWS_LAMBDA_LOG_FORMAT")
-        .env_remove("AWS_LAMBDA_LOG_LEVEL");
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let emulator = Emulator::builder()
-        .command(command)
-        .quiet(true)
-        .start()
-        .await
-        .unwrap();
-    emulator.wait_ready(LIMIT).await.unwrap();
-    let http = invoke(&emulator, url_event("/")).await;
-    assert_eq!(http.http().unwrap().text(), "ok");
-    let batch = invoke(&emulator, sqs_event()).await;
-    assert_eq!(
-        batch.json::<serde_json::Value>().unwrap(),
-        json!({"batchItemFailures": [{"itemIdentifier": "m2"}]})
-    );
-    emulator.shutdown().await.unwrap();
-    let text = std::fs::read_to_string(&log).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    (
-        text.lines().map(str::to_owned).collect(),
-        [http.request_id, batch.request_id],
-    )
-}
-
-#[tokio::test]
-async fn a_real_function_writes_json_at_the_lambda_level() {
-    let (lines, [http, batch]) = reference_axum_logs(&[
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-        ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
-    ])
-    .await;
-    let parsed: Vec<Line> = lines.iter().map(|line| parse_json(line)).collect();
-    let in_span = |id: &str, message: &str| {
-        parsed.iter().any(|line| {
-            line.span_request_id.as_deref() == Some(id) && line.message.contains(message)
-        })
-    };
-    // DEBUG: the adapter chosen for each invocation, inside its span.
-    assert!(in_span(&http, "adapter selected"), "{lines:#?}");
-    assert!(in_span(&batch, "adapter selected"), "{lines:#?}");
-    // WARN: the failed record, inside the batch's span.
-    assert!(in_span(&batch, "batch item failed"), "{lines:#?}");
-    for line in &parsed {
-        if let Some(id) = &line.span_request_id {
-            assert!(id == &http || id == &batch, "{line:?}");
-        }
-    }
-}
-
-#[tokio::test]
-async fn a_real_function_writes_text_and_honours_a_higher_level() {
-    let (lines, [_, batch]) = reference_axum_logs(&[("AWS_LAMBDA_LOG_LEVEL", "WARN")]).await;
-    assert!(!lines.is_empty(), "the failed record is logged");
-    for line in &lines {
-        assert!(
-            serde_json::from_str::<serde_json::Value>(line).is_err(),
-            "text, not JSON: {line}"
-        );
-        assert!(
-            !line.contains(" INFO ") && !line.contains(" DEBUG "),
-            "nothing below WARN: {line}"
-        );
-        assert!(
-            line.contains(&format!("invocation{{request_id={batch}}}")),
-            "the request id: {line}"
-        );
-    }
 }

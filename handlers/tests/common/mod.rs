@@ -2,7 +2,7 @@
 //! events on `/next` and records every answer frame by frame, with arrival times and trailers,
 //! while a real function (`ServerlessAdapter`, the core's invocation loop) serves them.
 
-// Each test binary uses part of it.
+// Each test module uses part of it.
 #![allow(dead_code, unreachable_pub)]
 
 use std::convert::Infallible;

@@ -1,18 +1,16 @@
 //! `ProxyFramework` against real apps: the reference app as a process, and small apps written
 //! here for the cases it cannot show (closing idle connections, hop-by-hop response headers).
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::{bounded, collect, context_with_deadline, reference_server};
 use bytes::Bytes;
 use http::{Method, Request};
 use http_body_util::{BodyExt, StreamBody};
 use serverless_adapter_core::{serve_guarded, Body, LambdaContext, RequestContext};
 use serverless_adapter_proxy::{ProxyFramework, ProxySettings};
-use support::{bounded, collect, context_with_deadline, reference_server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

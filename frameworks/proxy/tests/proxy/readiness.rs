@@ -1,16 +1,14 @@
 //! Readiness against apps that start late, and the supervisor with the reference app.
 
-mod support;
-
 use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
+use crate::support::{bounded, collect, free_port, reference_server_bin};
 use http::Request;
 use serverless_adapter_core::{serve_guarded, Body};
 use serverless_adapter_proxy::{
     ProxyFramework, ProxySettings, ReadinessCheck, ReadinessGate, ReadinessProtocol, Supervisor,
 };
-use support::{bounded, collect, free_port, reference_server_bin};
 
 const LIMIT: Duration = Duration::from_secs(30);
 

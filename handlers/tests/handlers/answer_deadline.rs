@@ -7,8 +7,6 @@
 //! Runtime API stand-in (`common`) waits five seconds at most for the answer, so an answer that
 //! arrives at all arrived long before the body could have finished.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -30,7 +28,9 @@ use serverless_adapter_handlers::AwsStreamHandler;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
-use common::{assert_streaming_head, error_trailers, event, url_event, Harness, Post, HTTP_API};
+use crate::common::{
+    assert_streaming_head, error_trailers, event, url_event, Harness, Post, HTTP_API,
+};
 
 const TEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The time left when each invocation is handed out.

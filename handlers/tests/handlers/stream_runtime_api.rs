@@ -2,8 +2,6 @@
 //! on 127.0.0.1 that hands out events on `/next` and records every answer frame by frame, with
 //! arrival times and trailers, while a real `ServerlessAdapter` function serves an axum app.
 
-mod common;
-
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -20,7 +18,7 @@ use serverless_adapter_handlers::{AwsStreamHandler, PRELUDE_SEPARATOR};
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 
-use common::{
+use crate::common::{
     assert_prelude, assert_streaming_head, error_trailers, event, url_event, Captured, Harness,
     FUNCTION_URL, HTTP_API,
 };

@@ -8,7 +8,7 @@
 //! variant may change which adapter takes the event.
 
 #[allow(dead_code)]
-#[path = "../src/fixtures.rs"]
+#[path = "../../src/fixtures.rs"]
 mod fixtures;
 
 use fixtures::{aws_fixtures, own_fixture};
