@@ -390,6 +390,8 @@ fn streaming_response(
         EventBody {
             stream,
             done: false,
+            sent_data: false,
+            deferred: None,
         }
         .boxed(),
     )
@@ -427,6 +429,12 @@ async fn collected_stream(
 struct EventBody {
     stream: InvocationStream,
     done: bool,
+    /// A data frame was handed to hyper in the previous poll.
+    sent_data: bool,
+    /// An error held back for one poll, so that hyper flushes the data before it: hyper
+    /// drops its unflushed write buffer when a body fails, and the client would lose the
+    /// part the function did send.
+    deferred: Option<io::Error>,
 }
 
 impl Body for EventBody {
@@ -437,21 +445,33 @@ impl Body for EventBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        if let Some(error) = self.deferred.take() {
+            self.done = true;
+            return Poll::Ready(Some(Err(error)));
+        }
         if self.done {
             return Poll::Ready(None);
         }
+        let sent_data = std::mem::take(&mut self.sent_data);
         loop {
             match self.stream.poll_next_event(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(StreamEvent::Chunk(_, data))) => {
                     if !data.is_empty() {
+                        self.sent_data = true;
                         return Poll::Ready(Some(Ok(Frame::data(data))));
                     }
                 }
                 Poll::Ready(Some(StreamEvent::Error(e))) => {
-                    self.done = true;
                     tracing::warn!("stream ended with an error: {e}");
-                    return Poll::Ready(Some(Err(io::Error::other(e))));
+                    let error = io::Error::other(e);
+                    if sent_data {
+                        self.deferred = Some(error);
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    self.done = true;
+                    return Poll::Ready(Some(Err(error)));
                 }
                 Poll::Ready(Some(StreamEvent::Buffered(data))) => {
                     self.done = true;
@@ -530,6 +550,8 @@ async fn invoke_endpoint(core: Arc<Core>, req: Request<Incoming>) -> Response<Bo
                 EventBody {
                     stream,
                     done: false,
+                    sent_data: false,
+                    deferred: None,
                 }
                 .boxed(),
             );
