@@ -467,7 +467,7 @@ fn render_startup(out: &mut String, reports: &[Report], cold: usize) {
     let _ = writeln!(out, "\n### Cold start, readiness, memory, binary size\n");
     let _ = writeln!(
         out,
-        "Cold start: spawn → first `/next` on a fresh Runtime API, median (p90) of {cold}; for proxies with the app already up. Readiness: the proxy is started first and the app {} ms later; from the app's port accepting connections (its \"listening\" line, printed right after `listen`) to the proxy's first `/next`. Peak RSS: VmHWM of each process over all workloads, and reset (`clear_refs`) before the 20 MB workload so its column is that workload's own peak. Sizes: release profile of each project (ours: `debug = \"line-tables-only\"`), and after `strip`.\n",
+        "Cold start: spawn → first `/next` on a fresh Runtime API, median (p90) of {cold}; for proxies with the app already up. Readiness: the proxy is started first and the app {} ms later; from the app's port accepting connections (its \"listening\" line, printed right after `listen`) to the proxy's first `/next`. Peak RSS: VmHWM of each process over all workloads, and reset (`clear_refs`) before the 20 MB workload so its column is that workload's own peak. Sizes: release profile of each project (ours: fat LTO, one codegen unit, symbols stripped), and after `strip`.\n",
         READINESS_APP_DELAY.as_millis()
     );
     let _ = writeln!(
