@@ -46,6 +46,17 @@ pub struct Target {
     pub api: Api,
 }
 
+impl Target {
+    /// The adapters the table composes this build of (`SERVERLESS_ADAPTER_ADAPTERS`).
+    pub fn adapters(&self) -> String {
+        if self.build.is_proxy() {
+            format!("{ADAPTERS},pass-through")
+        } else {
+            ADAPTERS.to_owned()
+        }
+    }
+}
+
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -151,12 +162,7 @@ fn launch(target: Target, extra_env: &[(&str, &str)]) -> Launch {
     // default list is LWA's: HTTP sources, then every other event to `/events`; the plugin
     // function's has no batch sources), WebSocket routes under `/echo/ws` so that the echo
     // shows which route the app was asked for.
-    let adapters = if target.build.is_proxy() {
-        format!("{ADAPTERS},pass-through")
-    } else {
-        ADAPTERS.to_owned()
-    };
-    env.push(("SERVERLESS_ADAPTER_ADAPTERS".into(), adapters));
+    env.push(("SERVERLESS_ADAPTER_ADAPTERS".into(), target.adapters()));
     env.push((
         "SERVERLESS_ADAPTER_WEBSOCKET_PATH".into(),
         "/echo/ws".into(),

@@ -35,6 +35,7 @@ pub(crate) const ALL: &[Case] = &[
     case!(sqs_standard_partial_failure, always),
     case!(sqs_fifo_group_order, always),
     case!(sqs_undecodable_record, always),
+    case!(sqs_batch_mode, always),
     case!(sns_message, always),
     case!(s3_and_eventbridge, always),
     case!(kinesis_failing_and_undecodable, always),
@@ -334,6 +335,30 @@ async fn sqs_undecodable_record(function: &Function) {
         ("u3", None, json!("ok")),
     ]);
     assert_eq!(failed_ids(&function.invoke(to_bytes(event)).await), ["u2"]);
+}
+
+/// The SQS adapter in batch mode (`sqs-batch`): the whole batch in one request, the app answers
+/// for it; an app that fails the batch fails the invocation (nothing is deleted by mistake).
+async fn sqs_batch_mode(function: &Function) {
+    let adapters = function
+        .target
+        .adapters()
+        .replace(",sqs,", ",sqs-batch,");
+    let batch = Function::start_with(
+        function.target,
+        Options {
+            env: vec![("SERVERLESS_ADAPTER_ADAPTERS".into(), adapters)],
+            ..Options::default()
+        },
+    )
+    .await;
+    let failing = events::sqs(&[("b1", None, json!("ok")), ("b2", None, json!("fail"))]);
+    let answer = batch.invoke(to_bytes(failing)).await;
+    assert_eq!(answer.error_type(), Some("App.ErrorStatus"), "{answer:?}");
+    let good = events::sqs(&[("b3", None, json!("ok")), ("b4", None, json!("fine"))]);
+    let answer = batch.invoke(to_bytes(good)).await;
+    assert_eq!(answer.error_type(), None, "{answer:?}");
+    batch.stop().await;
 }
 
 async fn sns_message(function: &Function) {
