@@ -478,7 +478,7 @@ async fn start_ours(launch: Launch, options: &Options) -> (Runtime, Option<TempD
 
 /// cargo-lambda's emulator on a free port, retried on another port when the port was taken
 /// before cargo-lambda bound it (it then exits and the port answers for someone else).
-fn cargo_lambda_watch() -> (ChildGuard, u16) {
+pub fn cargo_lambda_watch() -> (ChildGuard, u16) {
     let binary = tools::cargo_lambda();
     for _ in 0..3 {
         let port = free_port();

@@ -53,6 +53,7 @@ pub(crate) const ALL: &[Case] = &[
     case!(back_pressure_keeps_memory_flat, streamed_only),
     case!(late_answer_is_refused_with_410, ours_only),
     case!(sigterm_mid_invocation, our_runtime_under_our_emulator),
+    case!(supervisor_init_error_leaves_no_app, supervisor_only),
 ];
 
 fn always(_: Target) -> Result<(), &'static str> {
@@ -89,6 +90,13 @@ fn our_runtime_under_our_emulator(target: Target) -> Result<(), &'static str> {
             "the runtime process is the app itself; lambda-adapter is an extension, told SHUTDOWN",
         ),
         _ => Ok(()),
+    }
+}
+
+fn supervisor_only(target: Target) -> Result<(), &'static str> {
+    match target.build {
+        Build::ProxySupervisor => Ok(()),
+        _ => Err("only the supervisor starts an app of its own"),
     }
 }
 
@@ -340,10 +348,7 @@ async fn sqs_undecodable_record(function: &Function) {
 /// The SQS adapter in batch mode (`sqs-batch`): the whole batch in one request, the app answers
 /// for it; an app that fails the batch fails the invocation (nothing is deleted by mistake).
 async fn sqs_batch_mode(function: &Function) {
-    let adapters = function
-        .target
-        .adapters()
-        .replace(",sqs,", ",sqs-batch,");
+    let adapters = function.target.adapters().replace(",sqs,", ",sqs-batch,");
     let batch = Function::start_with(
         function.target,
         Options {
@@ -743,4 +748,92 @@ async fn late_answer_is_refused_with_410(function: &Function) {
     );
     assert_eq!(emulator.init_count(), 1, "no restart was needed");
     late.stop().await;
+}
+
+/// `lambda-adapter` supervising an app that never gets ready (readiness path answering 503,
+/// timeout 1 s) fails its init; the app it started, and the app's children, end with it —
+/// also when Lambda sends SIGTERM while the init is still going (the adapter died of it, and
+/// the app in its own process group lived on).
+async fn supervisor_init_error_leaves_no_app(function: &Function) {
+    supervised_init(function, None).await;
+    supervised_init(function, Some(Duration::from_millis(400))).await;
+}
+
+async fn supervised_init(function: &Function, sigterm_after: Option<Duration>) {
+    use serverless_adapter_e2e::function::cargo_lambda_watch;
+    use serverless_adapter_e2e::process::{descendants_of, wait_gone, ChildGuard};
+    // A Runtime API of its own, so that nothing else manages the adapter's processes.
+    let mut runtime_env: Vec<(String, String)> = Vec::new();
+    let mut emulator = None;
+    let mut watch = None;
+    match function.target.api {
+        Api::Emulator => {
+            let started = serverless_adapter_emulator::Emulator::builder()
+                .quiet(true)
+                .start()
+                .await
+                .expect("a Runtime API starts");
+            runtime_env = started.lambda_env();
+            emulator = Some(started);
+        }
+        Api::CargoLambda => {
+            let (guard, port) = cargo_lambda_watch();
+            runtime_env.push((
+                "AWS_LAMBDA_RUNTIME_API".into(),
+                format!("http://127.0.0.1:{port}/.rt"),
+            ));
+            runtime_env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), "_".into()));
+            watch = Some(guard);
+        }
+    }
+    let port = serverless_adapter_e2e::ports::free_port();
+    let mut command = serverless_adapter_e2e::builds::supervisor(port);
+    command
+        .envs(runtime_env)
+        .env("AWS_LWA_INVOKE_MODE", function.target.mode.setting())
+        .env("AWS_LWA_READINESS_CHECK_PATH", "/status/503")
+        .env("AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS", "1")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut adapter = ChildGuard::spawn(command);
+    let spawned = std::time::Instant::now();
+    let mut signalled = false;
+    // Everything the adapter starts, seen while it runs.
+    let mut started = Vec::new();
+    let exit = loop {
+        for pid in descendants_of(adapter.id()) {
+            if !started.contains(&pid) {
+                started.push(pid);
+            }
+        }
+        if let Some(status) = adapter.try_wait() {
+            break status;
+        }
+        if let Some(after) = sigterm_after {
+            if !signalled && !started.is_empty() && spawned.elapsed() >= after {
+                adapter.signal(libc::SIGTERM);
+                signalled = true;
+            }
+        }
+        assert!(
+            spawned.elapsed() < Duration::from_secs(30),
+            "the adapter is still running 30 s after an init that cannot succeed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(!started.is_empty(), "the adapter started its app");
+    if sigterm_after.is_none() {
+        assert!(!exit.success(), "an init error is a failed exit: {exit:?}");
+    }
+    for pid in &started {
+        assert!(
+            wait_gone(*pid, Duration::from_secs(5)),
+            "process {pid} started by the adapter outlived it (SIGTERM: {signalled})"
+        );
+    }
+    drop(watch);
+    if let Some(emulator) = emulator {
+        emulator.shutdown().await.expect("the Runtime API stops");
+    }
 }
