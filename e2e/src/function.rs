@@ -13,6 +13,7 @@ use crate::builds::{binary, workspace_root, Build, Mode};
 use crate::http_client::{self, Pace, Reply};
 use crate::ports::free_port;
 use crate::process::{wait_for_port, ChildGuard};
+use crate::relay::Relay;
 use crate::temp::{write_executable, TempDir};
 use crate::{bounded, tools};
 
@@ -90,6 +91,8 @@ pub struct Options {
     pub max_concurrency: u32,
     /// How much later than the enforced timeout the deadline the function is told lies.
     pub deadline_skew: Duration,
+    /// Puts a [`Relay`] between the function and its Runtime API (see [`Function::relay`]).
+    pub relay_runtime_api: bool,
 }
 
 impl Default for Options {
@@ -99,6 +102,7 @@ impl Default for Options {
             timeout: TIMEOUT,
             max_concurrency: 1,
             deadline_skew: Duration::ZERO,
+            relay_runtime_api: false,
         }
     }
 }
@@ -121,6 +125,7 @@ pub struct Function {
         hyper_util::client::legacy::connect::HttpConnector,
         http_body_util::Full<Bytes>,
     >,
+    relay: Option<Relay>,
     _dir: Option<TempDir>,
 }
 
@@ -249,16 +254,23 @@ impl Function {
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build_http();
-        let (runtime, dir) = match target.api {
+        let (runtime, dir, relay) = match target.api {
             Api::Emulator => start_ours(launch, &options).await,
-            Api::CargoLambda => start_cargo_lambda(launch),
+            Api::CargoLambda => start_cargo_lambda(launch, &options).await,
         };
         Self {
             target,
             runtime,
             client,
+            relay,
             _dir: dir,
         }
+    }
+
+    /// The relay between the function and its Runtime API, when [`Options::relay_runtime_api`]
+    /// asked for one.
+    pub fn relay(&self) -> Option<&Relay> {
+        self.relay.as_ref()
     }
 
     /// The project's emulator, when the function runs under it.
@@ -432,7 +444,10 @@ fn prelude_of(reply: &Reply) -> serde_json::Value {
     serde_json::json!({"statusCode": reply.status, "headers": headers, "cookies": cookies})
 }
 
-async fn start_ours(launch: Launch, options: &Options) -> (Runtime, Option<TempDir>) {
+async fn start_ours(
+    launch: Launch,
+    options: &Options,
+) -> (Runtime, Option<TempDir>, Option<Relay>) {
     let Launch {
         mut command,
         extensions,
@@ -445,6 +460,15 @@ async fn start_ours(launch: Launch, options: &Options) -> (Runtime, Option<TempD
         .timeout(options.timeout)
         .max_concurrency(options.max_concurrency)
         .deadline_skew(options.deadline_skew);
+    let mut relay = None;
+    if options.relay_runtime_api {
+        let port = free_port();
+        let started = Relay::start(format!("127.0.0.1:{port}")).await;
+        builder = builder
+            .runtime_port(port)
+            .advertised_runtime_api(started.addr());
+        relay = Some(started);
+    }
     match exec_wrapper {
         Some(wrapper) => {
             for (key, value) in &env {
@@ -473,7 +497,7 @@ async fn start_ours(launch: Launch, options: &Options) -> (Runtime, Option<TempD
     bounded(emulator.wait_ready(crate::LIMIT))
         .await
         .expect("the function polls for its first event");
-    (Runtime::Ours(emulator), dir)
+    (Runtime::Ours(emulator), dir, relay)
 }
 
 /// cargo-lambda's emulator on a free port, retried on another port when the port was taken
@@ -506,7 +530,10 @@ pub fn cargo_lambda_watch() -> (ChildGuard, u16) {
     panic!("cargo-lambda did not stay up on three free ports in a row");
 }
 
-fn start_cargo_lambda(launch: Launch) -> (Runtime, Option<TempDir>) {
+async fn start_cargo_lambda(
+    launch: Launch,
+    options: &Options,
+) -> (Runtime, Option<TempDir>, Option<Relay>) {
     let Launch {
         mut command,
         extensions,
@@ -515,10 +542,18 @@ fn start_cargo_lambda(launch: Launch) -> (Runtime, Option<TempDir>) {
         exec_wrapper,
     } = launch;
     let (watch, port) = cargo_lambda_watch();
+    let relay = if options.relay_runtime_api {
+        Some(Relay::start(format!("127.0.0.1:{port}")).await)
+    } else {
+        None
+    };
+    let runtime_api = relay
+        .as_ref()
+        .map_or_else(|| format!("127.0.0.1:{port}"), |r| r.addr().to_owned());
     let mut lambda_env: Vec<(String, String)> = vec![
         (
             "AWS_LAMBDA_RUNTIME_API".into(),
-            format!("http://127.0.0.1:{port}/.rt"),
+            format!("http://{runtime_api}/.rt"),
         ),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), "_".into()),
         ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
@@ -547,5 +582,5 @@ fn start_cargo_lambda(launch: Launch) -> (Runtime, Option<TempDir>) {
         processes.push(ChildGuard::spawn(extension));
     }
     processes.push(watch);
-    (Runtime::CargoLambda { port, processes }, dir)
+    (Runtime::CargoLambda { port, processes }, dir, relay)
 }

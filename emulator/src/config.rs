@@ -96,6 +96,8 @@ pub(crate) struct Config {
     /// Added to the deadline the function is told (`Lambda-Runtime-Deadline-Ms`), not to the
     /// timeout the emulator enforces.
     pub(crate) deadline_skew: Duration,
+    /// `AWS_LAMBDA_RUNTIME_API` as the function is told it (default: the emulator's own).
+    pub(crate) advertised_runtime_api: Option<String>,
     pub(crate) init_timeout: Duration,
     pub(crate) shutdown_grace: Duration,
     pub(crate) region: String,
@@ -124,6 +126,7 @@ impl Default for Config {
             memory_mb: 128,
             timeout: Duration::from_secs(30),
             deadline_skew: Duration::ZERO,
+            advertised_runtime_api: None,
             init_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(2),
             region: "us-east-1".into(),

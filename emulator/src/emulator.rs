@@ -180,6 +180,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The Runtime API address handed to the function and its extensions
+    /// (`AWS_LAMBDA_RUNTIME_API`) when something sits between them and the emulator (a relay
+    /// that cuts connections, say); default: the emulator's own Runtime API address.
+    pub fn advertised_runtime_api(mut self, addr: impl Into<String>) -> Self {
+        self.cfg.advertised_runtime_api = Some(addr.into());
+        self
+    }
+
     /// Sends the processes' stdout and stderr to /dev/null (default: inherited).
     pub fn quiet(mut self, quiet: bool) -> Self {
         self.cfg.quiet = quiet;

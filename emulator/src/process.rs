@@ -41,10 +41,7 @@ pub(crate) fn lambda_env(core: &Core) -> Vec<(String, String)> {
         .or_else(|| cfg.command.as_ref().map(CommandSpec::file_name))
         .unwrap_or_else(|| "bootstrap".into());
     let mut env = vec![
-        (
-            "AWS_LAMBDA_RUNTIME_API".to_owned(),
-            core.runtime_addr.to_string(),
-        ),
+        ("AWS_LAMBDA_RUNTIME_API".to_owned(), runtime_api_for(core)),
         (
             "AWS_LAMBDA_FUNCTION_NAME".to_owned(),
             cfg.function_name.clone(),
@@ -139,7 +136,7 @@ impl Sandbox {
         for (k, v) in &core.cfg.env {
             cmd.env(k, v);
         }
-        cmd.env("AWS_LAMBDA_RUNTIME_API", core.runtime_addr.to_string());
+        cmd.env("AWS_LAMBDA_RUNTIME_API", runtime_api_for(core));
         if let Some(dir) = &spec.cwd {
             cmd.current_dir(dir);
         }
@@ -581,4 +578,12 @@ mod tree_tests {
         });
         assert!(gone, "pid {orphan} still runs");
     }
+}
+
+/// The Runtime API address the function's processes are told.
+fn runtime_api_for(core: &Core) -> String {
+    core.cfg
+        .advertised_runtime_api
+        .clone()
+        .unwrap_or_else(|| core.runtime_addr.to_string())
 }

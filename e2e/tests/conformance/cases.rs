@@ -52,6 +52,7 @@ pub(crate) const ALL: &[Case] = &[
     case!(body_slower_than_deadline, ours_only),
     case!(back_pressure_keeps_memory_flat, streamed_only),
     case!(late_answer_is_refused_with_410, ours_only),
+    case!(runtime_api_reset, always),
     case!(sigterm_mid_invocation, our_runtime_under_our_emulator),
     case!(supervisor_init_error_leaves_no_app, supervisor_only),
 ];
@@ -836,4 +837,68 @@ async fn supervised_init(function: &Function, sigterm_after: Option<Duration>) {
     if let Some(emulator) = emulator {
         emulator.shutdown().await.expect("the Runtime API stops");
     }
+}
+
+/// The Runtime API connection is reset while the function waits on `/next`, and (streamed,
+/// under our emulator) while an answer streams: the function reconnects and serves the next
+/// invocation; the cut stream is reported failed, never complete.
+async fn runtime_api_reset(function: &Function) {
+    let relayed = Function::start_with(
+        function.target,
+        Options {
+            relay_runtime_api: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let relay = relayed.relay().expect("a relay");
+    let root = relayed.get("/").await;
+    assert_eq!((root.status, root.text().as_str()), (200, "ok"));
+    // The function is back on `/next` (and the extension on its event poll) by now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = relay.accepted();
+    relay.cut();
+    let root = relayed.get("/").await;
+    assert_eq!(
+        (root.status, root.text().as_str()),
+        (200, "ok"),
+        "served after the reset"
+    );
+    assert!(relay.accepted() > before, "the function reconnected");
+
+    if let (Mode::Streamed, Some(emulator)) = (function.target.mode, relayed.emulator()) {
+        let event = events::http_api_v2(
+            "GET",
+            "/stream",
+            "chunks=10&interval_ms=100&size=16",
+            &[],
+            b"",
+        );
+        let cut = async {
+            tokio::time::sleep(Duration::from_millis(350)).await;
+            relay.cut();
+        };
+        let (invocation, ()) = tokio::join!(
+            serverless_adapter_e2e::bounded(emulator.invoke(to_bytes(event))),
+            cut
+        );
+        let invocation = invocation.expect("the invocation settles");
+        match &invocation.outcome {
+            serverless_adapter_emulator::Outcome::Streamed(streamed) => {
+                assert!(
+                    streamed.error.is_some(),
+                    "a cut stream is not complete: {streamed:?}"
+                )
+            }
+            serverless_adapter_emulator::Outcome::Error(_) => {}
+            other => panic!("a cut stream is not a buffered answer: {other:?}"),
+        }
+        let root = relayed.get("/").await;
+        assert_eq!(
+            (root.status, root.text().as_str()),
+            (200, "ok"),
+            "served after the cut stream"
+        );
+    }
+    relayed.stop().await;
 }
