@@ -532,6 +532,14 @@ fn parse_stat(stat: &str) -> Option<(i32, i32)> {
     Some((ppid, pgid))
 }
 
+/// The Runtime API address the function's processes are told.
+fn runtime_api_for(core: &Core) -> String {
+    core.cfg
+        .advertised_runtime_api
+        .clone()
+        .unwrap_or_else(|| core.runtime_addr.to_string())
+}
+
 #[cfg(test)]
 mod tree_tests {
     use super::*;
@@ -578,12 +586,4 @@ mod tree_tests {
         });
         assert!(gone, "pid {orphan} still runs");
     }
-}
-
-/// The Runtime API address the function's processes are told.
-fn runtime_api_for(core: &Core) -> String {
-    core.cfg
-        .advertised_runtime_api
-        .clone()
-        .unwrap_or_else(|| core.runtime_addr.to_string())
 }
