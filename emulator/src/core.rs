@@ -95,6 +95,9 @@ struct Sched {
     generation: u64,
     init_done: bool,
     init_error: Option<FunctionError>,
+    /// The managed sandbox is being torn down and the next one not started yet: its
+    /// processes, still alive for their grace period, get no event.
+    closed: bool,
 }
 
 /// How many timed-out invocations the emulator remembers, to answer their late answers
@@ -335,6 +338,11 @@ impl Core {
 
     /// `/next`: waits for an event. `None` when this poller's sandbox has been replaced.
     pub(crate) async fn next_invocation(&self) -> Option<Delivery> {
+        if lock(&self.sched).closed {
+            // A process of a sandbox being torn down: it must not take the next sandbox's
+            // events (nor mark its init done).
+            return None;
+        }
         let generation = self.generation();
         self.mark_init_done(generation);
         loop {
@@ -498,6 +506,16 @@ impl Core {
 
     pub(crate) fn generation(&self) -> u64 {
         lock(&self.sched).generation
+    }
+
+    /// Closes the managed sandbox: until [`Core::open_sandbox`], `/next` hands out nothing.
+    pub(crate) fn close_sandbox(&self) {
+        lock(&self.sched).closed = true;
+    }
+
+    /// Opens a new managed sandbox for `/next`.
+    pub(crate) fn open_sandbox(&self) {
+        lock(&self.sched).closed = false;
     }
 
     /// Starts a new sandbox generation: pollers of the old one are released.

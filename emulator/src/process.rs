@@ -277,16 +277,19 @@ pub(crate) async fn supervise(core: Arc<Core>, mut control: mpsc::UnboundedRecei
         core.inits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let started = Instant::now();
         let init_deadline = started + core.cfg.init_timeout;
+        core.open_sandbox();
         if let Err(e) = start(&core, &mut sb, init_deadline).await {
             tracing::error!("{e}");
             let error = FunctionError::new("Runtime.InvalidEntrypoint", e.to_string());
             core.fail_queued(&error);
+            core.close_sandbox();
             core.new_generation();
             teardown(&core, &mut sb, "failure").await;
             continue;
         }
         let ended = watch(&core, &mut sb, &mut control, init_deadline).await;
         let initialized = core.init_done(generation);
+        core.close_sandbox();
         core.new_generation();
         match ended {
             Ended::Exited(idx, status) => {

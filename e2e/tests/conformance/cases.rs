@@ -53,6 +53,7 @@ pub(crate) const ALL: &[Case] = &[
     case!(back_pressure_keeps_memory_flat, streamed_only),
     case!(late_answer_is_refused_with_410, ours_only),
     case!(runtime_api_reset, always),
+    case!(app_dies_mid_stream, streamed_under_our_emulator),
     case!(sigterm_mid_invocation, our_runtime_under_our_emulator),
     case!(supervisor_init_error_leaves_no_app, supervisor_only),
 ];
@@ -92,6 +93,11 @@ fn our_runtime_under_our_emulator(target: Target) -> Result<(), &'static str> {
         ),
         _ => Ok(()),
     }
+}
+
+fn streamed_under_our_emulator(target: Target) -> Result<(), &'static str> {
+    ours_only(target)?;
+    streamed_only(target)
 }
 
 fn supervisor_only(target: Target) -> Result<(), &'static str> {
@@ -901,4 +907,57 @@ async fn runtime_api_reset(function: &Function) {
         );
     }
     relayed.stop().await;
+}
+
+/// The process serving the app is killed while its answer streams: the stream is reported
+/// failed (never a clean end), and the next invocation is served — by the restarted function,
+/// or by the app the supervisor starts again.
+async fn app_dies_mid_stream(function: &Function) {
+    use serverless_adapter_e2e::process::descendants_of;
+    let fresh = Function::start(function.target).await;
+    let emulator = fresh.emulator().expect("our emulator");
+    let runtime = fresh.pid().expect("the function runs");
+    // The app: the supervisor's child, else the function's process itself (in process, or
+    // the app that the extension and the exec wrapper proxy to).
+    let app = match function.target.build {
+        Build::ProxySupervisor => *descendants_of(runtime).first().expect("the app runs"),
+        _ => runtime,
+    };
+    let event = events::http_api_v2(
+        "GET",
+        "/stream",
+        "chunks=20&interval_ms=100&size=16",
+        &[],
+        b"",
+    );
+    let kill = async {
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        serverless_adapter_e2e::process::kill(app as i32, libc::SIGKILL);
+    };
+    let (invocation, ()) = tokio::join!(
+        serverless_adapter_e2e::bounded(emulator.invoke(to_bytes(event))),
+        kill
+    );
+    let invocation = invocation.expect("the invocation settles");
+    match &invocation.outcome {
+        serverless_adapter_emulator::Outcome::Streamed(streamed) => {
+            assert!(
+                !streamed.body().is_empty(),
+                "the events before the kill were streamed"
+            );
+            assert!(
+                streamed.error.is_some(),
+                "a stream cut by a dead app is not complete"
+            );
+        }
+        serverless_adapter_emulator::Outcome::Error(_) => {}
+        other => panic!("a stream cut by a dead app is not a buffered answer: {other:?}"),
+    }
+    let root = fresh.get("/").await;
+    assert_eq!(
+        (root.status, root.text().as_str()),
+        (200, "ok"),
+        "served again"
+    );
+    fresh.stop().await;
 }
