@@ -1,9 +1,11 @@
-//! Events as Lambda delivers them, for the suites that feed a function raw events: a Function
-//! URL (payload 2.0) request built field by field, an API Gateway REST (payload 1.0) request,
-//! and SQS and SNS batches.
+//! Events for the suites that feed a function raw events: a Function URL (payload 2.0) request
+//! and an API Gateway REST (payload 1.0) request built field by field (hostile shapes need
+//! every field in hand), and SQS and SNS batches from the emulator's builders
+//! (`serverless_adapter_emulator::events`, which the conformance table uses throughout).
 
 use bytes::Bytes;
 use serde_json::{json, Value};
+use serverless_adapter_emulator::events::{SnsEvent, SqsEvent};
 
 /// The domain of the Function URL the events come from.
 pub const DOMAIN: &str = "abc.lambda-url.us-east-1.on.aws";
@@ -98,35 +100,22 @@ pub fn rest(path: &str, headers: Value, multi_value_headers: Value, body: &str) 
     }))
 }
 
-/// One record of a standard SQS queue (`arn:aws:sqs:us-east-1:1:q`).
-pub fn sqs_record(id: &str, body: &str) -> Value {
-    json!({
-        "messageId": id, "receiptHandle": format!("rh-{id}"), "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1"},
-        "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:1:q", "awsRegion": "us-east-1"
-    })
-}
-
-/// An SQS batch of `(messageId, body)` records from a standard queue.
+/// An SQS batch of `(messageId, body)` records from a standard queue (the emulator's builder).
 pub fn sqs(records: &[(&str, &str)]) -> Vec<u8> {
-    let records: Vec<Value> = records
-        .iter()
-        .map(|(id, body)| sqs_record(id, body))
-        .collect();
-    to_vec(&json!({ "Records": records }))
+    let event = records.iter().fold(
+        SqsEvent::new("arn:aws:sqs:us-east-1:123456789012:q"),
+        |event, (id, body)| event.message(*id, *body),
+    );
+    to_vec(&event.build())
 }
 
-/// An SNS notification of one record carrying `message`.
+/// An SNS notification of one record carrying `message` (the emulator's builder).
 pub fn sns(message: &str) -> Vec<u8> {
-    to_vec(&json!({"Records": [{
-        "EventSource": "aws:sns", "EventVersion": "1.0",
-        "EventSubscriptionArn": "arn:aws:sns:us-east-1:1:t:sub",
-        "Sns": {"Type": "Notification", "MessageId": "id-1", "TopicArn": "arn:aws:sns:us-east-1:1:t",
-            "Subject": null, "Message": message, "Timestamp": "2026-11-23T12:00:00.000Z",
-            "SignatureVersion": "1", "Signature": "s", "SigningCertUrl": "https://x",
-            "UnsubscribeUrl": "https://x", "MessageAttributes": {}}
-    }]}))
+    to_vec(
+        &SnsEvent::new("arn:aws:sns:us-east-1:123456789012:t")
+            .message("id-1", message)
+            .build(),
+    )
 }
 
 /// The bytes of a JSON event.
