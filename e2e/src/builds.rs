@@ -73,6 +73,25 @@ impl Mode {
     }
 }
 
+/// Every adapter the function binaries link (the facade's default features), by name, as
+/// `--list-plugins` sorts them.
+pub const LINKED_ADAPTERS: [&str; 14] = [
+    "alb",
+    "api-gateway-v1",
+    "api-gateway-v2",
+    "api-gateway-websocket",
+    "dynamodb",
+    "dynamodb-batch",
+    "eventbridge",
+    "kinesis",
+    "kinesis-batch",
+    "pass-through",
+    "s3",
+    "sns",
+    "sqs",
+    "sqs-batch",
+];
+
 /// The workspace's root directory.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

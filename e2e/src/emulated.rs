@@ -7,6 +7,7 @@ use serverless_adapter_emulator::{
 };
 
 use crate::echo::Echo;
+use crate::relay::Relay;
 use crate::{bounded, events};
 
 /// Starts the emulator `builder` describes (quiet), without waiting for the function: what a
@@ -97,4 +98,38 @@ pub fn echoed(invocation: &Invocation) -> Echo {
         .unwrap_or_else(|err| panic!("{err}: {:?}", invocation.outcome));
     assert_eq!(answer.status, 200, "{}", answer.text());
     Echo::parse(&answer.body)
+}
+
+/// A function reaching the emulator through `relay` survives the Runtime API resetting its
+/// connection: while it long-polls `/next` (it reconnects and serves the next invocation), and
+/// in the middle of a streamed answer (the invocation is reported failed, never complete, and
+/// the next one is served).
+pub async fn survives_runtime_api_resets(emulator: &Emulator, relay: &Relay) {
+    serves_root(emulator).await;
+    let before = relay.accepted();
+    relay.cut();
+    serves_root(emulator).await;
+    assert!(relay.accepted() > before, "reconnected");
+
+    let mut stream = emulator
+        .invoke_stream(events::get("/stream", "chunks=30&interval_ms=100&size=16"))
+        .expect("the invocation is queued");
+    assert!(matches!(
+        next_event(&mut stream).await,
+        StreamEvent::StreamStarted { .. }
+    ));
+    assert!(matches!(
+        next_event(&mut stream).await,
+        StreamEvent::Chunk(..)
+    ));
+    relay.cut();
+    let told = loop {
+        match next_event(&mut stream).await {
+            StreamEvent::Chunk(..) => continue,
+            StreamEvent::Error(error) => break error,
+            other => panic!("a cut answer must not look complete: {other:?}"),
+        }
+    };
+    assert!(!told.error_type.is_empty(), "{told:?}");
+    serves_root(emulator).await;
 }

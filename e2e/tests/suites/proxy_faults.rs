@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serverless_adapter_e2e::emulated::{invoke, next_event, ready, serves_root, shutdown};
+use serverless_adapter_e2e::emulated::{
+    invoke, next_event, ready, serves_root, shutdown, survives_runtime_api_resets,
+};
 use serverless_adapter_e2e::ports::free_port;
 use serverless_adapter_e2e::process::{children_of, kill, wait_gone, ChildGuard};
 use serverless_adapter_e2e::{binary, bounded, builds, events, Relay};
@@ -166,38 +168,7 @@ async fn the_runtime_api_resets_during_next_and_during_a_streamed_answer() {
         .wait_ready(serverless_adapter_e2e::LIMIT)
         .await
         .expect("the function polls");
-    serves_root(&emulator).await;
-
-    // During /next: the function is long-polling; the connection is reset under it.
-    let before = relay.accepted();
-    relay.cut();
-    serves_root(&emulator).await;
-    assert!(relay.accepted() > before, "reconnected");
-
-    // During a streamed answer: the POST to /response is cut after the first chunk.
-    let mut stream = emulator
-        .invoke_stream(events::get("/stream", "chunks=30&interval_ms=100&size=16"))
-        .unwrap();
-    assert!(matches!(
-        next_event(&mut stream).await,
-        StreamEvent::StreamStarted { .. }
-    ));
-    assert!(matches!(
-        next_event(&mut stream).await,
-        StreamEvent::Chunk(..)
-    ));
-    relay.cut();
-    let told = loop {
-        match next_event(&mut stream).await {
-            StreamEvent::Chunk(..) => continue,
-            StreamEvent::Error(error) => break error,
-            other => panic!("a cut answer must not look complete: {other:?}"),
-        }
-    };
-    assert!(!told.error_type.is_empty(), "{told:?}");
-
-    // The function notices, reconnects and serves the next invocation.
-    serves_root(&emulator).await;
+    survives_runtime_api_resets(&emulator, &relay).await;
     // SIGTERM, so that lambda-adapter stops the app it supervises (its own process group).
     // Waiting must not block this runtime: the relay and the emulator run on it, and the
     // function first finishes what it has in flight with them.

@@ -9,23 +9,8 @@ use serverless_adapter_e2e::ports::free_port;
 use serverless_adapter_e2e::{builds, events};
 use serverless_adapter_emulator::Emulator;
 
-/// Every adapter `lambda-adapter` links, by name.
-const ADAPTERS: [&str; 14] = [
-    "alb",
-    "api-gateway-v1",
-    "api-gateway-v2",
-    "api-gateway-websocket",
-    "dynamodb",
-    "dynamodb-batch",
-    "eventbridge",
-    "kinesis",
-    "kinesis-batch",
-    "pass-through",
-    "s3",
-    "sns",
-    "sqs",
-    "sqs-batch",
-];
+// Every adapter the binaries link, by name.
+use serverless_adapter_e2e::builds::LINKED_ADAPTERS as ADAPTERS;
 
 /// `lambda-adapter -- reference-server` with this adapter list.
 fn function(adapters: &str) -> Command {

@@ -10,23 +10,8 @@ use serverless_adapter_emulator::Emulator;
 
 const BINARIES: [&str; 2] = ["reference-axum", "reference-actix"];
 
-/// Every adapter the facade's default features bring, by name.
-const ADAPTERS: [&str; 14] = [
-    "alb",
-    "api-gateway-v1",
-    "api-gateway-v2",
-    "api-gateway-websocket",
-    "dynamodb",
-    "dynamodb-batch",
-    "eventbridge",
-    "kinesis",
-    "kinesis-batch",
-    "pass-through",
-    "s3",
-    "sns",
-    "sqs",
-    "sqs-batch",
-];
+// Every adapter the binaries link, by name.
+use serverless_adapter_e2e::builds::LINKED_ADAPTERS as ADAPTERS;
 
 /// The names a binary lists for `kind` (`adapter` or `framework`).
 fn listed(output: &str, kind: &str) -> Vec<String> {

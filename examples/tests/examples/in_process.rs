@@ -9,9 +9,9 @@ use serverless_adapter::adapters::ApiGatewayV2Adapter;
 use serverless_adapter::handlers::AwsStreamHandler;
 use serverless_adapter::runtime::Endpoint;
 use serverless_adapter::{FunctionConfig, ServerlessAdapter};
-use serverless_adapter_e2e::emulated::{invoke, next_event, serves_root, shutdown, start};
+use serverless_adapter_e2e::emulated::{invoke, shutdown, start, survives_runtime_api_resets};
 use serverless_adapter_e2e::{events, Relay};
-use serverless_adapter_emulator::{Emulator, StreamEvent};
+use serverless_adapter_emulator::Emulator;
 use serverless_adapter_examples::app;
 
 #[tokio::test]
@@ -65,39 +65,8 @@ async fn the_runtime_api_resets_during_next_and_during_a_streamed_answer() {
     let endpoint = Endpoint::parse(relay.addr()).unwrap();
     let serving = tokio::spawn(function.run_with(endpoint, FunctionConfig::default()));
     emulator.wait_ready(Duration::from_secs(20)).await.unwrap();
-    serves_root(&emulator).await;
-
-    // Reset while the function long-polls /next.
-    let before = relay.accepted();
-    relay.cut();
-    serves_root(&emulator).await;
-    assert!(relay.accepted() > before, "reconnected");
-
-    // Reset in the middle of a streamed answer.
-    let mut stream = emulator
-        .invoke_stream(events::get("/stream", "chunks=30&interval_ms=100&size=16"))
-        .unwrap();
-    assert!(matches!(
-        next_event(&mut stream).await,
-        StreamEvent::StreamStarted { .. }
-    ));
-    assert!(matches!(
-        next_event(&mut stream).await,
-        StreamEvent::Chunk(..)
-    ));
-    relay.cut();
-    let told = loop {
-        match next_event(&mut stream).await {
-            StreamEvent::Chunk(..) => continue,
-            StreamEvent::Error(error) => break error,
-            other => panic!("a cut answer must not look complete: {other:?}"),
-        }
-    };
-    assert!(!told.error_type.is_empty(), "{told:?}");
-
-    // The function is still running and serves the next invocation on a new connection.
-    assert!(!serving.is_finished(), "the loop survived the reset");
-    serves_root(&emulator).await;
+    survives_runtime_api_resets(&emulator, &relay).await;
+    assert!(!serving.is_finished(), "the loop survived the resets");
     serving.abort();
     shutdown(emulator).await;
 }
